@@ -1,0 +1,33 @@
+"""Helpers shared by every notebook of the course.
+
+The package is split into small modules, one concern each:
+
+- :mod:`course_utils.config`   - small/full mode, seeding, device, paths
+- :mod:`course_utils.data`     - dataset registry, mirror/cache/download, loaders
+- :mod:`course_utils.text`     - tokenizer, vocabulary, padding collate
+- :mod:`course_utils.train`    - training loop, evaluation, experiment grids
+- :mod:`course_utils.plots`    - learning curves and other figures
+- :mod:`course_utils.rl`       - environments, policy evaluation, videos
+- :mod:`course_utils.notebook` - the notebook setup cell and conventions
+- :mod:`course_utils.cli`      - the ``course`` command
+"""
+
+__version__ = "0.1.0"
+
+from course_utils.config import (  # noqa: E402
+    SMALL,
+    device,
+    is_small,
+    seed_everything,
+)
+from course_utils.notebook import headline, setup_notebook  # noqa: E402
+
+__all__ = [
+    "SMALL",
+    "__version__",
+    "device",
+    "headline",
+    "is_small",
+    "seed_everything",
+    "setup_notebook",
+]
