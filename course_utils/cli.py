@@ -1,0 +1,229 @@
+"""The ``course`` command.
+
+    course data list              what is registered and where it is found
+    course data fetch NAME...     download into the cache (or find in the mirror)
+    course data verify [--online] check every mirror and cache file; online, every URL
+    course nb sync | strip | check   keep notebooks to the conventions
+    course run [--full]           execute every notebook into build/ with an index
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from course_utils import config
+
+
+def _human(n: int | None) -> str:
+    if n is None:
+        return "?"
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def _where(name, rf) -> str:
+    from course_utils.data.fetch import cache_file
+
+    root = config.mirror_dir()
+    if root is not None and rf.mirror_path and (root / rf.mirror_path).is_file():
+        return "mirror"
+    if cache_file(name, rf).is_file():
+        return "cache"
+    return "missing"
+
+
+def cmd_data_list(args) -> int:
+    from course_utils.data import REGISTRY
+
+    print(f"mirror (COURSE_DATA): {config.mirror_dir() or 'not set'}")
+    print(f"cache  (COURSE_CACHE): {config.cache_dir()}\n")
+    for name, entry in sorted(REGISTRY.items()):
+        print(f"{name}: {entry.description}")
+        print(f"  license: {entry.license}; size: {_human(entry.size)}")
+        for role, rf in entry.files.items():
+            tofu = "  [checksum: trust on first use]" if rf.sha256 is None and rf.urls else ""
+            print(f"  {role:<11} {rf.name:<22} {_human(rf.size):>9}  {_where(name, rf)}{tofu}")
+        if entry.standin is not None:
+            print("  small mode without the files: a stand-in (announced)")
+    return 0
+
+
+def cmd_data_fetch(args) -> int:
+    from course_utils.data import REGISTRY, DataError, get_entry, path
+
+    names = sorted(REGISTRY) if args.all else args.names
+    if not names:
+        print("name a dataset (see `course data list`) or pass --all", file=sys.stderr)
+        return 2
+    failed = 0
+    for name in names:
+        try:
+            entry = get_entry(name)
+        except KeyError as exc:
+            print(f"error: {exc.args[0]}", file=sys.stderr)
+            failed += 1
+            continue
+        for role in entry.files:
+            try:
+                print(f"{name}/{role}: {path(name, role)}")
+            except DataError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                failed += 1
+    return 1 if failed else 0
+
+
+def _url_alive(url: str) -> str | None:
+    """None when the URL answers, else the reason."""
+    for method in ("HEAD", "GET"):
+        request = urllib.request.Request(url, method=method, headers={"User-Agent": "course-utils"})
+        try:
+            with urllib.request.urlopen(request, timeout=20) as response:
+                if response.status < 400:
+                    return None
+        except urllib.error.HTTPError as exc:
+            if method == "HEAD" and exc.code in (403, 405):
+                continue  # some hosts refuse HEAD
+            return f"HTTP {exc.code}"
+        except (urllib.error.URLError, OSError) as exc:
+            return str(getattr(exc, "reason", exc))
+    return "no answer"
+
+
+def cmd_data_verify(args) -> int:
+    from course_utils.data import REGISTRY
+    from course_utils.data.fetch import cache_file, expected_digest, sha256_of
+
+    bad, checked, tofu = [], 0, []
+    root = config.mirror_dir()
+    for name, entry in sorted(REGISTRY.items()):
+        for role, rf in entry.files.items():
+            places = []
+            if root is not None and rf.mirror_path and (root / rf.mirror_path).is_file():
+                places.append(("mirror", root / rf.mirror_path, rf.sha256))
+            cached = cache_file(name, rf)
+            if cached.is_file():
+                places.append(("cache", cached, expected_digest(rf, cached)))
+            if rf.sha256 is None and rf.urls:
+                tofu.append(f"{name}/{role}")
+            for where, path, expected in places:
+                checked += 1
+                if expected is None:
+                    bad.append(f"{name}/{role} ({where} {path}): no checksum to verify against")
+                    continue
+                actual = sha256_of(path)
+                status = "ok" if actual == expected else "CORRUPTED"
+                print(f"{status:<9} {name}/{role} ({where}: {path})")
+                if actual != expected:
+                    bad.append(
+                        f"{name}/{role} ({where} {path}): SHA-256 {actual}, expected {expected}"
+                    )
+            if args.online:
+                for url in rf.urls:
+                    reason = _url_alive(url)
+                    print(f"{'alive' if reason is None else 'DEAD':<9} {url}"
+                          + ("" if reason is None else f" ({reason})"))
+                    if reason is not None:
+                        bad.append(f"{name}/{role}: dead link {url} ({reason})")
+    print(f"\n{checked} file(s) checked.")
+    if tofu:
+        print("Checksums trusted on first use (unknown when the registry was written):\n  "
+              + "\n  ".join(tofu))
+    if bad:
+        print("\nProblems:\n  " + "\n  ".join(bad), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _repo_root() -> Path:
+    here = Path.cwd()
+    for cand in (here, *here.parents):
+        if (cand / "notebooks").is_dir() and (cand / "course_utils").is_dir():
+            return cand
+    return here
+
+
+def cmd_nb(args) -> int:
+    from course_utils import nbtools
+
+    root = _repo_root()
+    paths = [Path(p) for p in args.paths] or nbtools.course_notebooks(root)
+    if args.action == "sync":
+        for p in paths:
+            if nbtools.sync(p):
+                print(f"updated setup cell: {p}")
+        return 0
+    if args.action == "strip":
+        for p in paths:
+            if nbtools.strip(p):
+                print(f"stripped outputs: {p}")
+        return 0
+    found = [msg for p in paths for msg in nbtools.problems(p)]
+    for msg in found:
+        print(msg, file=sys.stderr)
+    print(f"{len(paths)} notebook(s) checked, {len(found)} problem(s)")
+    return 1 if found else 0
+
+
+def cmd_run(args) -> int:
+    from tqdm.auto import tqdm
+
+    from course_utils import nbtools
+
+    root = _repo_root()
+    out = Path(args.out)
+    paths = [Path(p).resolve() for p in args.paths] or nbtools.course_notebooks(root)
+    small = not args.full
+    results = []
+    for p in tqdm(paths, desc="notebooks", unit="nb"):
+        r = nbtools.execute(p, out, root, timeout=args.timeout, small=small)
+        tqdm.write(f"{r.status:<7} {r.seconds:6.1f} s  {r.notebook}  {r.headline} {r.error}")
+        results.append(r)
+    index = nbtools.write_index(results, out, small)
+    print(f"index: {index}")
+    return 0 if all(r.status == "ok" for r in results) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="course", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    data = sub.add_parser("data", help="datasets and weights").add_subparsers(
+        dest="action", required=True)
+    data.add_parser("list", help="list registered datasets").set_defaults(func=cmd_data_list)
+    fetch = data.add_parser("fetch", help="fetch datasets into the cache")
+    fetch.add_argument("names", nargs="*")
+    fetch.add_argument("--all", action="store_true")
+    fetch.set_defaults(func=cmd_data_fetch)
+    verify = data.add_parser("verify", help="verify checksums (and, --online, URLs)")
+    verify.add_argument("--online", action="store_true", help="also check every URL is alive")
+    verify.set_defaults(func=cmd_data_verify)
+
+    nb = sub.add_parser("nb", help="notebook conventions")
+    nb.add_argument("action", choices=["sync", "strip", "check"])
+    nb.add_argument("paths", nargs="*")
+    nb.set_defaults(func=cmd_nb)
+
+    run = sub.add_parser("run", help="execute notebooks into a build folder")
+    run.add_argument("paths", nargs="*")
+    run.add_argument("--full", action="store_true", help="full mode (default: small)")
+    run.add_argument("--out", default="build")
+    run.add_argument("--timeout", type=int, default=600, help="per-cell timeout, seconds")
+    run.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""Maintenance of the course notebooks: setup-cell sync, output checks, execution.
+
+``course nb sync``   rewrite the setup cell of every notebook from the template
+``course nb check``  fail on a stale setup cell, a missing header or saved outputs
+``course run``       execute every notebook headless into ``build/`` with an index
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from course_utils.notebook import SETUP_MARKER, setup_cell_source
+
+NOTEBOOK_DIRS = ("notebooks", "homeworks")
+
+
+def find_notebooks(root: Path, dirs=NOTEBOOK_DIRS) -> list[Path]:
+    found = []
+    for d in dirs:
+        base = root / d
+        if base.is_dir():
+            found += [
+                p for p in base.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+            ]
+    return sorted(found)
+
+
+def course_notebooks(root: Path) -> list[Path]:
+    """Lesson notebooks (``notebooks/<track>/NN_topic.ipynb``)."""
+    return find_notebooks(root, ("notebooks",))
+
+
+def problems(path: Path) -> list[str]:
+    """Convention violations of one lesson notebook (empty when it is fine)."""
+    nb = nbformat.read(path, as_version=4)
+    found = []
+    cells = nb.cells
+    if len(cells) < 2:
+        return [f"{path}: expected at least a header cell and the setup cell"]
+    if cells[0].cell_type != "markdown" or not cells[0].source.lstrip().startswith("#"):
+        found.append(f"{path}: cell 1 must be a markdown header starting with a '# Title'")
+    elif "colab.research.google.com" not in cells[0].source:
+        found.append(f"{path}: the header cell has no Colab badge")
+    if cells[1].cell_type != "code" or cells[1].source != setup_cell_source():
+        found.append(f"{path}: cell 2 is not the current setup cell (run `course nb sync`)")
+    for i, cell in enumerate(cells, 1):
+        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
+            found.append(f"{path}: cell {i} has saved outputs (run `course nb strip`)")
+            break
+    return found
+
+
+def sync(path: Path) -> bool:
+    """Put the current setup cell in place; return True when the file changed."""
+    nb = nbformat.read(path, as_version=4)
+    source = setup_cell_source()
+    idx = next(
+        (i for i, c in enumerate(nb.cells) if c.cell_type == "code" and SETUP_MARKER in c.source),
+        None,
+    )
+    if idx is None:
+        nb.cells.insert(1, nbformat.v4.new_code_cell(source))
+    elif nb.cells[idx].source == source and idx == 1:
+        return False
+    else:
+        cell = nb.cells.pop(idx)
+        cell.source = source
+        nb.cells.insert(1, cell)
+    nbformat.write(nb, path)
+    return True
+
+
+def strip(path: Path) -> bool:
+    """Remove outputs and execution counts; return True when the file changed."""
+    nb = nbformat.read(path, as_version=4)
+    changed = False
+    for cell in nb.cells:
+        if cell.cell_type == "code" and (cell.outputs or cell.execution_count):
+            cell.outputs, cell.execution_count = [], None
+            changed = True
+    if changed:
+        nbformat.write(nb, path)
+    return changed
+
+
+@dataclass
+class RunResult:
+    notebook: str
+    status: str
+    seconds: float
+    headline: str
+    error: str = ""
+
+
+def execute(path: Path, out_dir: Path, root: Path, timeout: int = 600, small: bool = True) -> RunResult:
+    """Execute one notebook with nbclient; write the executed copy under out_dir."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    rel = path.relative_to(root)
+    target = out_dir / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.read(path, as_version=4)
+    fd, headline_file = tempfile.mkstemp(prefix="headline-", suffix=".jsonl")
+    os.close(fd)
+    env_backup = dict(os.environ)
+    os.environ["COURSE_SMALL"] = "1" if small else "0"
+    os.environ["COURSE_HEADLINE_FILE"] = headline_file
+    status, error = "ok", ""
+    start = time.perf_counter()
+    try:
+        client = NotebookClient(
+            nb, timeout=timeout, kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        client.execute()
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+        status = "failed"
+        error = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else type(exc).__name__
+    finally:
+        seconds = time.perf_counter() - start
+        os.environ.clear()
+        os.environ.update(env_backup)
+    nbformat.write(nb, target)
+    lines = Path(headline_file).read_text().splitlines()
+    Path(headline_file).unlink(missing_ok=True)
+    heads = [json.loads(line) for line in lines if line.strip()]
+    headline = ", ".join(f"{h['name']}={h['value']:.4g}" for h in heads)
+    return RunResult(str(rel), status, seconds, headline, error)
+
+
+def write_index(results: list[RunResult], out_dir: Path, small: bool) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / "index.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["notebook", "status", "seconds", "headline", "error"])
+        for r in results:
+            writer.writerow([r.notebook, r.status, f"{r.seconds:.1f}", r.headline, r.error])
+    mode = "small (COURSE_SMALL=1)" if small else "full"
+    lines = [
+        f"# Executed notebooks ({mode})",
+        "",
+        f"Run {time.strftime('%Y-%m-%d %H:%M')}; executed copies are beside this file.",
+        "",
+        "| notebook | status | seconds | headline metric |",
+        "|---|---|---|---|",
+    ]
+    for r in results:
+        status = r.status if r.status == "ok" else f"**{r.status}**: {r.error}"
+        lines.append(f"| [{r.notebook}]({r.notebook}) | {status} | {r.seconds:.1f} | {r.headline} |")
+    index = out_dir / "index.md"
+    index.write_text("\n".join(lines) + "\n")
+    return index

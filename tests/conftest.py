@@ -1,0 +1,88 @@
+"""Shared fixtures: an isolated cache, the mirror (when present), a local HTTP server."""
+
+from __future__ import annotations
+
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parent.parent
+_DEFAULT_MIRROR = ROOT.parent / "shared" / "data"
+
+
+def mirror_path() -> Path | None:
+    raw = os.environ.get("COURSE_DATA")
+    return Path(raw) if raw and Path(raw).is_dir() else None
+
+
+requires_mirror = pytest.mark.skipif(
+    mirror_path() is None, reason="COURSE_DATA (the data mirror) is not set"
+)
+
+
+@pytest.fixture
+def isolated_cache(tmp_path, monkeypatch):
+    """An empty cache folder and no mirror, for data-layer tests."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("COURSE_CACHE", str(cache))
+    monkeypatch.delenv("COURSE_DATA", raising=False)
+    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    return cache
+
+
+class _Handler(BaseHTTPRequestHandler):
+    routes: dict = {}
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def do_GET(self):
+        route = self.routes.get(self.path)
+        if route is None:
+            self.send_error(404, "not here")
+            return
+        body, mode = route
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        if mode == "die":
+            # promise the whole file, send half of it, then drop the connection
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_HEAD = do_GET
+
+
+@pytest.fixture
+def http_server():
+    """A real HTTP server on 127.0.0.1; ``serve(path, body, mode)`` adds a route."""
+    routes: dict = {}
+    handler = type("Handler", (_Handler,), {"routes": routes})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+
+    class Server:
+        url = base
+
+        @staticmethod
+        def serve(path: str, body: bytes, mode: str = "ok") -> str:
+            routes[path] = (body, mode)
+            return base + path
+
+    yield Server
+    server.shutdown()
+    server.server_close()

@@ -1,0 +1,181 @@
+"""The data layer: registry, mirror, cache, atomic verified downloads, stand-ins."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import pytest
+
+from course_utils import data
+from course_utils.data import ChecksumError, DataError, Dataset, RemoteFile, StandInWarning
+from course_utils.data.fetch import tofu_path
+from course_utils.data.registry import REGISTRY
+from tests.conftest import mirror_path, requires_mirror
+
+MIRROR = mirror_path()
+
+BODY = b"label,text\n" + b"1,hello world\n0,goodbye\n" * 200
+DIGEST = hashlib.sha256(BODY).hexdigest()
+
+
+@pytest.fixture
+def toy_dataset():
+    """Register a one-file dataset; the test fills in its file, then it is removed."""
+    created = []
+
+    def make(rf: RemoteFile, standin=None):
+        entry = Dataset(
+            name="toy", description="toy", license="CC0", homepage="",
+            files={"all": rf}, loader=lambda get, split: pd.read_csv(get("all")),
+            standin=standin,
+        )
+        REGISTRY["toy"] = entry
+        created.append(entry)
+        return entry
+
+    yield make
+    REGISTRY.pop("toy", None)
+
+
+def cache_listing(cache):
+    return sorted(p.name for p in cache.rglob("*") if p.is_file()) if cache.exists() else []
+
+
+def test_download_good_file_lands_in_cache(isolated_cache, http_server, toy_dataset):
+    url = http_server.serve("/toy.csv", BODY)
+    toy_dataset(RemoteFile("toy.csv", urls=(url,), sha256=DIGEST))
+    df = data.load("toy")
+    assert df.shape == (400, 2)
+    assert (isolated_cache / "toy" / "toy.csv").read_bytes() == BODY
+    assert cache_listing(isolated_cache) == ["toy.csv"]  # no .part left behind
+    # the second load reads the cache: the server may be gone
+    http_server.serve("/toy.csv", b"", mode="die")
+    assert data.load("toy").shape == (400, 2)
+
+
+def test_checksum_mismatch_leaves_cache_empty(isolated_cache, http_server, toy_dataset):
+    url = http_server.serve("/toy.csv", BODY)
+    toy_dataset(RemoteFile("toy.csv", urls=(url,), sha256="0" * 64))
+    with pytest.raises(ChecksumError, match="expected 0000.*not saved"):
+        data.load("toy")
+    assert cache_listing(isolated_cache) == []
+
+
+def test_server_dying_mid_transfer_leaves_nothing(isolated_cache, http_server, toy_dataset):
+    url = http_server.serve("/toy.csv", BODY, mode="die")
+    toy_dataset(RemoteFile("toy.csv", urls=(url,), sha256=DIGEST))
+    with pytest.raises(DataError, match="could not download toy.csv"):
+        data.load("toy")
+    assert cache_listing(isolated_cache) == []
+
+
+def test_404_in_full_mode_names_dataset_places_and_fix(
+    isolated_cache, http_server, toy_dataset, monkeypatch
+):
+    monkeypatch.setenv("COURSE_SMALL", "0")
+    url = http_server.url + "/missing.csv"
+    toy_dataset(RemoteFile("toy.csv", urls=(url,), sha256=DIGEST, mirror_path="toy/toy.csv"))
+    with pytest.raises(DataError) as info:
+        data.load("toy")
+    msg = str(info.value)
+    assert "dataset 'toy'" in msg and "HTTP Error 404" in msg
+    assert "COURSE_DATA is not set" in msg and str(isolated_cache) in msg
+    assert "course data fetch toy" in msg
+    assert cache_listing(isolated_cache) == []
+
+
+def test_second_url_is_tried_when_first_is_dead(isolated_cache, http_server, toy_dataset):
+    good = http_server.serve("/good.csv", BODY)
+    toy_dataset(RemoteFile("toy.csv", urls=(http_server.url + "/dead", good), sha256=DIGEST))
+    assert data.load("toy").shape == (400, 2)
+
+
+def test_trust_on_first_use_stores_and_then_enforces_digest(
+    isolated_cache, http_server, toy_dataset
+):
+    url = http_server.serve("/toy.csv", BODY)
+    toy_dataset(RemoteFile("toy.csv", urls=(url,), sha256=None))
+    data.load("toy")
+    cached = isolated_cache / "toy" / "toy.csv"
+    assert tofu_path(cached).read_text().split()[0] == DIGEST
+    cached.write_bytes(BODY + b"tampered\n")
+    with pytest.raises(ChecksumError, match=r"toy.csv.*rm .*course data fetch toy"):
+        data.load("toy")
+
+
+def test_corrupted_mirror_file_gives_one_clear_error(tmp_path, isolated_cache, toy_dataset, monkeypatch):
+    mirror = tmp_path / "mirror"
+    (mirror / "toy").mkdir(parents=True)
+    (mirror / "toy" / "toy.csv").write_bytes(BODY[:-5])
+    monkeypatch.setenv("COURSE_DATA", str(mirror))
+    toy_dataset(RemoteFile("toy.csv", sha256=DIGEST, mirror_path="toy/toy.csv"))
+    with pytest.raises(ChecksumError, match=r"mirror file toy/toy.csv.*unset COURSE_DATA"):
+        data.load("toy")
+
+
+def test_mirror_is_read_before_the_network(tmp_path, isolated_cache, toy_dataset, monkeypatch):
+    mirror = tmp_path / "mirror"
+    (mirror / "toy").mkdir(parents=True)
+    (mirror / "toy" / "toy.csv").write_bytes(BODY)
+    monkeypatch.setenv("COURSE_DATA", str(mirror))
+    toy_dataset(RemoteFile("toy.csv", urls=("http://127.0.0.1:9/never",), sha256=DIGEST,
+                           mirror_path="toy/toy.csv"))
+    assert data.load("toy").shape == (400, 2)
+    assert cache_listing(isolated_cache) == []  # the mirror is not copied
+
+
+def test_unknown_dataset_suggests_close_names():
+    with pytest.raises(KeyError, match=r"unknown dataset 'ag_newz'.*Did you mean 'ag_news'"):
+        data.load("ag_newz")
+
+
+def test_bad_split_is_rejected():
+    with pytest.raises(ValueError, match=r"no split 'dev'.*'train', 'test'"):
+        data.load("ag_news", split="dev")
+
+
+def test_offline_small_mode_uses_announced_standin(isolated_cache, toy_dataset, monkeypatch):
+    monkeypatch.setenv("COURSE_SMALL", "1")
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    stand = pd.DataFrame({"label": [0], "text": ["x"]})
+    toy_dataset(RemoteFile("toy.csv", urls=("http://127.0.0.1:9/x",), sha256=DIGEST),
+                standin=lambda split: (stand, "one generated row"))
+    with pytest.warns(StandInWarning, match="one generated row"):
+        assert data.load("toy").equals(stand)
+
+
+def test_ag_news_standin_without_mirror_is_generated_and_balanced(isolated_cache, monkeypatch):
+    monkeypatch.setenv("COURSE_SMALL", "1")
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    with pytest.warns(StandInWarning, match="generated"):
+        df = data.load("ag_news", split="train")
+    assert list(df.columns) == ["text", "label", "label_text"]
+    assert set(df["label"]) == {0, 1, 2, 3}
+    assert df["label"].value_counts().min() > len(df) / 8
+
+
+def test_ag_news_train_missing_in_full_mode(isolated_cache, monkeypatch):
+    monkeypatch.setenv("COURSE_SMALL", "0")
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    with pytest.raises(DataError, match=r"dataset 'ag_news': file 'train.csv'.*stand-in instead"):
+        data.load("ag_news", split="train")
+
+
+@requires_mirror
+def test_ag_news_official_test_split_from_mirror():
+    df = data.load("ag_news", split="test")
+    assert len(df) == 7600
+    assert df["label"].value_counts().to_dict() == {0: 1900, 1: 1900, 2: 1900, 3: 1900}
+    assert df.loc[0, "text"].startswith("Fears for T N pension after talks Unions")
+    assert "\\" not in "".join(df["text"].head(50))
+
+
+@requires_mirror
+def test_ag_news_small_mode_standin_is_the_real_subset(isolated_cache, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA", str(MIRROR))
+    monkeypatch.setenv("COURSE_SMALL", "1")
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    with pytest.warns(StandInWarning, match="4,000-row AG News subset"):
+        df = data.load("ag_news", split="train")
+    assert len(df) == 4000 and set(df["label"]) == {0, 1, 2, 3}
