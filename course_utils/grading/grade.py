@@ -1,0 +1,510 @@
+"""``course grade SOURCE SUBMISSION...``: grade submissions safely into a gradebook.
+
+For each submission the grader
+
+1. reads the file (never writes it), hashes it and rejects what is not a notebook of
+   this homework with a reason (malformed JSON, wrong nbformat, empty, too large,
+   another homework);
+2. rebuilds the notebook from the trusted source, taking from the submission only the
+   code of the answer cells, matched by ``grade_id``: edited, deleted or added test
+   cells make no difference;
+3. runs it in a fresh kernel in the sandbox (:mod:`course_utils.grading.sandbox`),
+   cell by cell, with a per-cell and a per-notebook time limit; after a timeout or a
+   kernel death it restarts the kernel, replays the cells that had run and carries
+   on with the next question;
+4. before every test cell, undoes the IPython hooks a submission could use to
+   swallow exceptions, and scores the cell from the kernel's reply status;
+5. writes ``results/<id>.json``, ``feedback/<id>.md`` (hidden-test details
+   redacted) and ``gradebook.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from course_utils.grading import sandbox as sb
+from course_utils.grading.kernel import CellRun, Kernel
+from course_utils.grading.notebook_format import (
+    BEGIN_HIDDEN,
+    END_HIDDEN,
+    Cell,
+    FormatError,
+    digest,
+    grading_meta,
+    homework_name,
+    parse,
+    read_source,
+    strip_hidden,
+    strip_solution,
+)
+
+GRADER_VERSION = "1"
+MAX_SUBMISSION_BYTES = 200 * 2**20
+HIDDEN_MESSAGE = "a hidden test failed (details are withheld until grades are released)"
+
+# Patterns worth a human look; they do not change the score.
+SUSPICIOUS = {
+    r"set_custom_exc": "installs an IPython custom exception handler",
+    r"input_transformers|ast_transformers": "changes IPython's input transformers",
+    r"events\.register": "registers IPython event callbacks",
+    r"sys\.(settrace|setprofile|excepthook)": "changes the interpreter's trace/except hooks",
+    r"\brun_cell\b|\bdo_execute\b|\bexecute_request\b|\bsend_response\b": "touches the kernel's execution machinery",
+    r"_grader_|\.source\.ipynb|BEGIN HIDDEN": "refers to the grader or the hidden tests",
+    r"os\._exit|os\.fork|\bfork\(\)|socket\.|urllib|requests\.": "exits, forks or opens a network connection",
+}
+
+
+@dataclass
+class TestResult:
+    id: str
+    max_points: float
+    points: float = 0.0
+    status: str = "not-run"  # passed | failed | timeout | crashed | not-run
+    seconds: float = 0.0
+    hidden: bool = False
+    message: str = ""
+
+
+@dataclass
+class Result:
+    homework: str
+    submission: str
+    submission_sha256: str
+    source_sha256: str
+    status: str  # graded | rejected
+    reason: str = ""
+    score: float = 0.0
+    max_score: float = 0.0
+    tests: list = field(default_factory=list)
+    answers: dict = field(default_factory=dict)
+    events: list = field(default_factory=list)
+    flags: list = field(default_factory=list)
+    sandbox: str = ""
+    seconds: float = 0.0
+    grader_version: str = GRADER_VERSION
+
+    def fingerprint(self) -> dict:
+        """What must not change between two gradings of the same submission."""
+        return {
+            "status": self.status, "reason": self.reason, "score": self.score,
+            "tests": [(t["id"], t["status"], t["points"]) for t in self.tests],
+        }
+
+
+# --------------------------------------------------------------------- reading
+def read_submission(path: Path) -> tuple[bytes, object]:
+    """Return (raw bytes, notebook); raises FormatError with a reason."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size == 0:
+        raise FormatError("the file is empty")
+    if size > MAX_SUBMISSION_BYTES:
+        raise FormatError(f"the file is {size / 2**20:.0f} MB, more than the "
+                          f"{MAX_SUBMISSION_BYTES // 2**20} MB a submission may have")
+    raw = path.read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"not a notebook: the file is not UTF-8 text ({exc.reason})") from None
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"not a notebook: malformed JSON at line {exc.lineno}, "
+                          f"column {exc.colno}: {exc.msg}") from None
+    if not isinstance(data, dict) or "cells" not in data:
+        raise FormatError("not a notebook: expected a JSON object with 'cells'")
+    major = data.get("nbformat")
+    if major != 4:
+        raise FormatError(f"wrong notebook format: expected nbformat 4, found {major!r}; "
+                          "save the notebook with Jupyter or Colab")
+    try:
+        nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
+    except Exception as exc:  # nbformat raises several kinds
+        raise FormatError(f"not a valid notebook: {exc}") from None
+    return raw, nb
+
+
+def student_answers(nb, source_cells: list[Cell]) -> tuple[dict, dict]:
+    """Map grade_id -> the student's code, and grade_id -> how it was found."""
+    wanted = {c.grade_id for c in source_cells if c.kind == "answer"}
+    found: dict[str, str] = {}
+    how: dict[str, str] = {}
+    for cell in nb.cells:
+        meta = grading_meta(cell)
+        gid = meta.get("grade_id")
+        if cell.cell_type != "code" or gid not in wanted or not meta.get("solution"):
+            continue
+        if gid in found:
+            how[gid] = "duplicate: the first cell was used"
+            continue
+        found[gid] = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+        how[gid] = "submitted"
+    for gid in wanted - set(found):
+        how[gid] = "missing: the cell was deleted or its metadata changed"
+    return found, how
+
+
+def split_test(source: str) -> tuple[str, str]:
+    """(public part, hidden part) of a test cell."""
+    public = strip_hidden(source)
+    hidden, inside = [], False
+    for line in source.splitlines():
+        if line.strip() == BEGIN_HIDDEN:
+            inside = True
+        elif line.strip() == END_HIDDEN:
+            inside = False
+        elif inside:
+            hidden.append(line)
+    return public, "\n".join(hidden)
+
+
+def scan(code: str) -> list[str]:
+    return [why for pattern, why in SUSPICIOUS.items() if re.search(pattern, code)]
+
+
+# --------------------------------------------------------------------- executing
+@dataclass
+class Step:
+    kind: str  # content | answer | test
+    cell: Cell
+    code: str
+    hidden_code: str = ""
+
+
+def build_plan(source_cells: list[Cell], answers: dict[str, str]) -> list[Step]:
+    plan = []
+    for cell in source_cells:
+        if cell.cell_type != "code":
+            continue
+        if cell.kind == "content":
+            plan.append(Step("content", cell, cell.source))
+        elif cell.kind == "answer":
+            code = answers.get(cell.grade_id, strip_solution(cell.source))
+            plan.append(Step("answer", cell, code))
+        else:
+            public, hidden = split_test(cell.source)
+            plan.append(Step("test", cell, public, hidden))
+    return plan
+
+
+def _describe(run: CellRun) -> str:
+    if run.status == "error":
+        return f"{run.ename}: {run.evalue}".strip(": ")[:800]
+    return run.status
+
+
+def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Result) -> None:
+    """Run the plan; fill ``result.tests``, ``score`` and ``events``."""
+    tests = {s.cell.grade_id: TestResult(s.cell.grade_id, s.cell.points,
+                                         hidden=bool(s.hidden_code)) for s in plan if s.kind == "test"}
+    result.tests = [tests[s.cell.grade_id] for s in plan if s.kind == "test"]
+    start = time.monotonic()
+    done: list[Step] = []  # non-test steps that ran (to replay after a restart)
+    kernel = make_kernel()
+    try:
+        kernel.start()
+        for n, step in enumerate(plan):
+            left = limits.notebook_timeout - (time.monotonic() - start)
+            label = step.cell.grade_id or f"cell {step.cell.index + 1}"
+            if left <= 0:
+                result.events.append(f"notebook time limit ({limits.notebook_timeout:.0f} s) "
+                                     f"reached before {label}; the rest was not run")
+                for s in plan[n:]:
+                    if s.kind == "test":
+                        tests[s.cell.grade_id].message = "not run: the notebook time limit was reached"
+                break
+            timeout = min(limits.cell_timeout, left)
+            if step.kind == "test":
+                tampered = kernel.reset_hooks()
+                if tampered is None or tampered:
+                    what = "the reset did not run" if tampered is None else ", ".join(tampered)
+                    result.flags.append(f"before {label}: the kernel's execution machinery "
+                                        f"was modified ({what}); tests after it fail")
+                    for s in plan[n:]:
+                        if s.kind == "test":
+                            tests[s.cell.grade_id].status = "failed"
+                            tests[s.cell.grade_id].message = "not trusted: the submission modified the kernel"
+                    break
+                t = tests[step.cell.grade_id]
+                run = kernel.execute(step.code, timeout)
+                t.seconds = run.seconds
+                if run.status == "ok" and step.hidden_code.strip():
+                    left = limits.notebook_timeout - (time.monotonic() - start)
+                    hidden_run = kernel.execute(step.hidden_code, min(limits.cell_timeout, max(left, 1)))
+                    t.seconds += hidden_run.seconds
+                    if hidden_run.status == "ok":
+                        run = hidden_run
+                    else:
+                        run = hidden_run
+                        t.hidden = True
+                        t.message = HIDDEN_MESSAGE
+                    hidden_failed = hidden_run.status != "ok"
+                else:
+                    hidden_failed = False
+                if run.status == "ok":
+                    t.status, t.points = "passed", t.max_points
+                else:
+                    t.status = {"error": "failed", "timeout": "timeout", "died": "crashed"}[run.status]
+                    if not hidden_failed:
+                        t.message = _describe(run)
+                        t.hidden = False
+            else:
+                run = kernel.execute(step.code, timeout)
+                if run.truncated:
+                    result.events.append(f"{label}: output over the limit was dropped")
+                if run.status in ("ok", "error"):
+                    done.append(step)
+                    if run.status == "error" and step.kind == "answer":
+                        result.events.append(f"answer {label} raised {run.ename}")
+                    elif run.status == "error":
+                        result.events.append(f"{label} (instructor code) raised {run.ename}: "
+                                             f"{run.evalue[:200]}")
+            if run.status in ("timeout", "died"):
+                what = (f"timed out after {run.seconds:.0f} s" if run.status == "timeout"
+                        else "crashed the kernel")
+                result.events.append(f"{label} {what}")
+                if kernel.restarts >= limits.max_restarts:
+                    result.events.append("too many restarts; the remaining cells were not run")
+                    break
+                kernel.restart()
+                result.events.append(f"kernel restarted ({kernel.restarts}); replaying "
+                                     f"{len(done)} cell(s)")
+                for old in list(done):
+                    left = limits.notebook_timeout - (time.monotonic() - start)
+                    replay = kernel.execute(old.code, max(min(limits.cell_timeout, left), 1))
+                    if replay.status in ("timeout", "died"):
+                        result.events.append("a replayed cell failed; the rest was not run")
+                        return
+    finally:
+        kernel.kill()
+        result.score = round(sum(t.points for t in result.tests), 6)
+        result.max_score = round(sum(t.max_points for t in result.tests), 6)
+        result.tests = [t.__dict__ for t in result.tests]
+
+
+# --------------------------------------------------------------------- grading
+def _safe_id(rel: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "__", rel.removesuffix(".ipynb"))
+
+
+def grade_one(source_path: Path, source_nb, source_cells, sub_path: Path, sub_rel: str,
+              limits: sb.Limits, level: str, hide: list[str]) -> Result:
+    source_path = Path(source_path)
+    hw = homework_name(source_path)
+    result = Result(hw, sub_rel, "", digest(source_path), "graded", sandbox=level)
+    start = time.monotonic()
+    try:
+        raw, nb = read_submission(sub_path)
+        result.submission_sha256 = digest(raw)
+    except (FormatError, OSError) as exc:
+        result.status, result.reason = "rejected", str(exc)
+        try:
+            result.submission_sha256 = digest(sub_path)
+        except OSError:
+            pass
+        result.max_score = sum(c.points for c in source_cells if c.kind == "test")
+        return result
+    answers, how = student_answers(nb, source_cells)
+    result.answers = how
+    claimed = (nb.metadata.get("course") or {}).get("homework")
+    if not answers:
+        result.status = "rejected"
+        result.reason = (f"this is not a submission for {hw!r}: none of its answer cells "
+                         f"({', '.join(sorted(how))}) was found"
+                         + (f"; the notebook says it is {claimed!r}" if claimed and claimed != hw else ""))
+        result.max_score = sum(c.points for c in source_cells if c.kind == "test")
+        return result
+    for gid, code in answers.items():
+        for why in scan(code):
+            result.flags.append(f"answer {gid}: {why}")
+    plan = build_plan(source_cells, answers)
+    workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
+    env = {k: v for k, v in os.environ.items()
+           if not re.search(r"TOKEN|SECRET|PASSWORD|KEY|CREDENTIAL", k, re.I)}
+    env["COURSE_SMALL"] = os.environ.get("COURSE_SMALL", "0")
+
+    def make_kernel():
+        return Kernel(workdir, level, limits, hide=hide, env=env)
+
+    try:
+        execute_plan(plan, make_kernel, limits, result)
+    except RuntimeError as exc:  # the kernel could not start
+        result.status, result.reason = "error", f"grader error: {exc}"
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    result.seconds = round(time.monotonic() - start, 2)
+    return result
+
+
+def feedback_markdown(result: Result) -> str:
+    lines = [f"# Feedback: {result.homework}", "", f"Submission: `{result.submission}`", ""]
+    if result.status != "graded":
+        lines += [f"**Not graded** ({result.status}): {result.reason}", "",
+                  f"Score: 0 / {result.max_score:g}"]
+        return "\n".join(lines) + "\n"
+    lines += [f"**Score: {result.score:g} / {result.max_score:g}**", "",
+              "| test | points | status | details |", "|---|---|---|---|"]
+    for t in result.tests:
+        msg = HIDDEN_MESSAGE if t["hidden"] and t["status"] != "passed" else t["message"]
+        msg = msg.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {t['id']} | {t['points']:g} / {t['max_points']:g} | {t['status']} | {msg} |")
+    missing = [g for g, h in result.answers.items() if not h.startswith("submitted")]
+    if missing:
+        lines += ["", "Answer cells not found in your notebook (their stubs were used): "
+                  + ", ".join(sorted(missing))]
+    if result.events:
+        lines += ["", "What happened while running your notebook:", ""]
+        lines += [f"- {e}" for e in result.events]
+    return "\n".join(lines) + "\n"
+
+
+def write_gradebook(results: list[Result], path: Path) -> None:
+    test_ids = []
+    for r in results:
+        for t in r.tests:
+            if t["id"] not in test_ids:
+                test_ids.append(t["id"])
+    tmp = path.with_suffix(".csv.tmp")
+    with tmp.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["submission", "score", "max_score", "status", "reason", *test_ids,
+                         "flags", "submission_sha256"])
+        for r in sorted(results, key=lambda r: r.submission):
+            points = {t["id"]: t["points"] for t in r.tests}
+            writer.writerow([r.submission, f"{r.score:g}", f"{r.max_score:g}", r.status, r.reason,
+                             *[f"{points[i]:g}" if i in points else "" for i in test_ids],
+                             "; ".join(r.flags), r.submission_sha256])
+    tmp.replace(path)
+
+
+def collect_submissions(paths: list[Path]) -> list[tuple[Path, str]]:
+    found = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix in (".ipynb", ".json", "") and ".ipynb_checkpoints" not in f.parts:
+                    found.append((f, str(f.relative_to(p))))
+        elif p.exists():
+            found.append((p, p.name))
+        else:
+            raise FileNotFoundError(f"no such submission file or folder: {p}")
+    return found
+
+
+def _hide_list(source_path: Path, submissions: list[Path], out_dir: Path) -> list[str]:
+    import course_utils
+
+    source_dir = source_path.resolve().parent
+    hide = {source_dir.parent if source_dir.parent.name == "homeworks" else source_dir}
+    git = next((d / ".git" for d in (source_dir, *source_dir.parents) if (d / ".git").exists()), None)
+    if git is not None:
+        hide.add(git)
+    hide.add(out_dir.resolve())
+    hide.update(p.resolve().parent for p in submissions)
+    keep = [Path(course_utils.__file__).resolve().parent, Path(os.sys.prefix).resolve(),
+            Path(tempfile.gettempdir()).resolve()]
+    safe = []
+    for h in sorted(hide):
+        if any(k == h or h in k.parents for k in keep):
+            continue  # hiding it would hide the Python environment or the work folders
+        safe.append(str(h))
+    return safe
+
+
+def grade(source_path: Path, submissions: list[Path], out_dir: Path, jobs: int = 1,
+          limits: sb.Limits | None = None, force: bool = False, allow_weak: bool = False,
+          progress: bool = True) -> list[Result]:
+    """Grade submissions (files or folders); write results, feedback and the gradebook."""
+    from tqdm.auto import tqdm
+
+    limits = limits or sb.Limits()
+    source_path = Path(source_path)
+    source_nb, source_cells = read_source(source_path)
+    level = sb.probe()
+    if level == "rlimits" and not allow_weak:
+        raise RuntimeError("no sandbox with namespaces is available here (`unshare` failed): "
+                           "submissions could use the network and read the hidden tests. "
+                           "Pass --allow-weak-sandbox to grade with resource limits only.")
+    out_dir = Path(out_dir)
+    (out_dir / "results").mkdir(parents=True, exist_ok=True)
+    (out_dir / "feedback").mkdir(parents=True, exist_ok=True)
+    items = collect_submissions(submissions)
+    hide = _hide_list(source_path, [p for p, _ in items], out_dir)
+    source_sha = digest(source_path)
+    lock = threading.Lock()
+
+    def work(item) -> Result:
+        path, rel = item
+        key = _safe_id(rel)
+        result_file = out_dir / "results" / f"{key}.json"
+        if not force and result_file.exists():
+            try:
+                old = json.loads(result_file.read_text())
+                if (old.get("submission_sha256") == digest(path)
+                        and old.get("source_sha256") == source_sha
+                        and old.get("grader_version") == GRADER_VERSION):
+                    return Result(**old)
+            except (OSError, ValueError, TypeError):
+                pass
+        try:
+            result = grade_one(source_path, source_nb, source_cells, path, rel, limits,
+                               level, hide)
+        except Exception as exc:  # one bad submission never stops the batch
+            result = Result(homework_name(source_path), rel, "", source_sha, "error",
+                            reason=f"grader error: {type(exc).__name__}: {exc}")
+        with lock:
+            tmp = result_file.with_suffix(".json.tmp")
+            tmp.write_text(json.dumps(result.__dict__, indent=1, sort_keys=True))
+            tmp.replace(result_file)
+            (out_dir / "feedback" / f"{key}.md").write_text(feedback_markdown(result))
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
+        results = list(tqdm(pool.map(work, items), total=len(items), desc="grading",
+                            unit="nb", disable=not progress))
+    write_gradebook(results, out_dir / "gradebook.csv")
+    return results
+
+
+def check(notebook: Path, cell_timeout: float = 300.0) -> Result:
+    """A student's self-check: run the notebook with its public tests, no sandbox."""
+    notebook = Path(notebook)
+    raw, nb = read_submission(notebook)
+    cells = parse(nb)
+    answers, how = student_answers(nb, cells)
+    name = (nb.metadata.get("course") or {}).get("homework", notebook.stem)
+    result = Result(name, notebook.name, digest(raw), "", "graded", answers=how, sandbox="none")
+    plan = build_plan(cells, answers)
+    limits = sb.Limits(cell_timeout=cell_timeout, notebook_timeout=cell_timeout * len(plan))
+    workdir = notebook.resolve().parent
+
+    def make_kernel():
+        return _CheckKernel(workdir, None, limits)
+
+    start = time.monotonic()
+    execute_plan(plan, make_kernel, limits, result)
+    result.seconds = round(time.monotonic() - start, 2)
+    return result
+
+
+class _CheckKernel(Kernel):
+    """A self-check kernel runs in the notebook's own folder; nothing to clean up."""
+
+    def start(self) -> None:
+        real = self.workdir
+        self.workdir = Path(tempfile.mkdtemp(prefix="course-check-"))
+        try:
+            super().start()
+        finally:
+            self.workdir = real
+        self.execute(f"import os; os.chdir({str(real)!r})", timeout=30, silent=True)

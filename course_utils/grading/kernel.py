@@ -1,0 +1,242 @@
+"""One Jupyter kernel driven over the messaging protocol, with hard time limits.
+
+The verdict on a cell is the kernel's ``execute_reply`` status, read by the grader
+from the shell channel, never anything the cell prints. Before each test cell the
+grader runs a trusted *reset* that undoes the IPython hooks student code could use
+to swallow exceptions or rewrite the test (custom exception handlers, input and
+AST transformers, event callbacks, trace functions) and reports whether IPython's
+execution machinery itself was replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from jupyter_client import BlockingKernelClient
+from jupyter_client.connect import write_connection_file
+
+from course_utils.grading import sandbox as sb
+
+
+@dataclass
+class CellRun:
+    status: str  # "ok" | "error" | "timeout" | "died"
+    seconds: float
+    ename: str = ""
+    evalue: str = ""
+    outputs: list = field(default_factory=list)
+    truncated: bool = False
+
+
+# Run silently right after the kernel starts, before any student code: it keeps
+# what the reset must restore in a closure, under a name drawn per kernel.
+_PREAMBLE = r'''
+def __grader_make_reset():
+    import builtins, sys
+    ip = get_ipython()
+    cls = type(ip)
+    kernel = getattr(ip, "kernel", None)
+    saved = {
+        "cleanup": list(ip.input_transformers_cleanup),
+        "post": list(ip.input_transformers_post),
+        "ast": list(ip.ast_transformers),
+        "callbacks": {k: list(v) for k, v in ip.events.callbacks.items()},
+        "excepthook": sys.excepthook,
+        "displayhook": sys.displayhook,
+    }
+    methods = {n: cls.__dict__.get(n) for n in
+               ("run_cell", "run_cell_async", "run_code", "run_ast_nodes",
+                "showtraceback", "_showtraceback", "transform_cell")}
+    kmethods = {}
+    if kernel is not None:
+        kcls = type(kernel)
+        kmethods = {n: getattr(kcls, n, None) for n in
+                    ("do_execute", "execute_request", "send_response")}
+
+    def reset():
+        ip.input_transformers_cleanup[:] = saved["cleanup"]
+        ip.input_transformers_post[:] = saved["post"]
+        ip.ast_transformers[:] = saved["ast"]
+        for k, v in saved["callbacks"].items():
+            ip.events.callbacks[k][:] = v
+        ip.set_custom_exc((), None)
+        sys.settrace(None)
+        sys.setprofile(None)
+        sys.excepthook = saved["excepthook"]
+        for n in list(vars(ip)):
+            if n in methods:
+                delattr(ip, n)
+        tampered = [n for n, f in methods.items() if cls.__dict__.get(n) is not f]
+        if kernel is not None:
+            tampered += [n for n, f in kmethods.items() if getattr(type(kernel), n, None) is not f]
+            tampered += [n for n in kmethods if n in vars(kernel)]
+        return tampered
+    return reset
+
+setattr(__import__("builtins"), "{name}", __grader_make_reset())
+del __grader_make_reset
+'''
+
+
+class Kernel:
+    """A kernel in a sandbox (or, for self-checks, without one)."""
+
+    def __init__(self, workdir: Path, level: str | None, limits: sb.Limits,
+                 hide: list[str] = (), env: dict | None = None,
+                 startup_timeout: float = 60.0):
+        self.workdir = Path(workdir)
+        self.level = level
+        self.limits = limits
+        self.hide = list(hide)
+        self.env = dict(os.environ if env is None else env)
+        self.startup_timeout = startup_timeout
+        self.proc: subprocess.Popen | None = None
+        self.client: BlockingKernelClient | None = None
+        self.reset_name = "_grader_reset_" + secrets.token_hex(8)
+        self.restarts = 0
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.workdir, 0o700)
+        conn_dir = Path(tempfile.mkdtemp(prefix="k", dir=self.workdir))
+        conn_file = conn_dir / "kernel.json"
+        write_connection_file(str(conn_file), transport="ipc", ip=str(conn_dir / "s"))
+        os.chmod(conn_file, 0o644)
+        if self.level is None:
+            cmd = [sys.executable, "-m", "ipykernel_launcher", "-f", str(conn_file)]
+            self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=self.env,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                         start_new_session=True)
+        else:
+            spec_file = conn_dir / "sandbox.json"
+            spec = sb.SandboxSpec(str(self.workdir), self.hide, self.limits,
+                                  sb.user_task_count(os.getuid()), self.env)
+            sb.write_spec(spec, spec_file)
+            cmd = sb.kernel_command(spec_file, conn_file, self.level)
+            self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=self.env,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                         start_new_session=True)
+        client = BlockingKernelClient()
+        client.load_connection_file(str(conn_file))
+        client.start_channels()
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode(errors="replace")[-2000:] if self.proc.stderr else ""
+                raise RuntimeError(f"the kernel exited at start (code {self.proc.returncode}): {err}")
+            try:
+                client.wait_for_ready(timeout=2)
+                break
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    self.kill()
+                    raise RuntimeError("the kernel did not start in time") from None
+        self.client = client
+        run = self.execute(_PREAMBLE.replace("{name}", self.reset_name), timeout=60, silent=True)
+        if run.status != "ok":
+            raise RuntimeError(f"the grader's preamble failed: {run.ename}: {run.evalue}")
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.client is not None:
+            self.client.stop_channels()
+            self.client = None
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        self.proc = None
+
+    def restart(self) -> None:
+        self.kill()
+        self.restarts += 1
+        self.start()
+
+    # ------------------------------------------------------------------ execution
+    def execute(self, code: str, timeout: float, silent: bool = False) -> CellRun:
+        """Run ``code``; return its status from the shell reply, with outputs."""
+        client = self.client
+        start = time.monotonic()
+        deadline = start + timeout
+        # 'silent' here means: no history and no execution count; outputs still come
+        msg_id = client.execute(code, silent=False, store_history=not silent, allow_stdin=False,
+                                stop_on_error=False)
+        outputs, size, truncated = [], 0, False
+        idle = False
+        reply = None
+        while True:
+            now = time.monotonic()
+            if now > deadline:
+                return CellRun("timeout", now - start, outputs=outputs, truncated=truncated)
+            if not self.alive():
+                return CellRun("died", now - start, outputs=outputs, truncated=truncated)
+            if not idle:
+                try:
+                    msg = client.get_iopub_msg(timeout=min(0.5, max(deadline - now, 0.01)))
+                except queue.Empty:
+                    msg = None
+                if msg is not None and msg["parent_header"].get("msg_id") == msg_id:
+                    kind = msg["msg_type"]
+                    if kind == "status" and msg["content"]["execution_state"] == "idle":
+                        idle = True
+                    elif kind in ("stream", "display_data", "execute_result", "error"):
+                        blob = len(json.dumps(msg["content"], default=str))
+                        if size + blob <= self.limits.max_output_bytes:
+                            size += blob
+                            try:
+                                outputs.append(nbformat.v4.output_from_msg(msg))
+                            except ValueError:
+                                pass
+                        else:
+                            truncated = True
+                    elif kind == "clear_output":
+                        outputs.clear()
+                        size = 0
+                if not idle:
+                    continue
+            try:
+                msg = client.get_shell_msg(timeout=min(0.5, max(deadline - time.monotonic(), 0.01)))
+            except queue.Empty:
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id:
+                reply = msg["content"]
+                break
+        seconds = time.monotonic() - start
+        if reply.get("status") == "ok":
+            return CellRun("ok", seconds, outputs=outputs, truncated=truncated)
+        return CellRun("error", seconds, reply.get("ename", ""), str(reply.get("evalue", ""))[:2000],
+                       outputs=outputs, truncated=truncated)
+
+    def reset_hooks(self) -> list[str] | None:
+        """Undo student hooks before a test; return what was found replaced
+        (None when the reset itself did not run as expected)."""
+        token = secrets.token_hex(16)
+        code = (f"__t = {self.reset_name}()\n"
+                f"print('{token[:16]}' + '{token[16:]}', __t if __t else '')\ndel __t")
+        run = self.execute(code, timeout=30, silent=True)
+        if run.status != "ok":
+            return None
+        text = "".join(o.get("text", "") for o in run.outputs if o.get("output_type") == "stream")
+        if token not in text:
+            return None
+        rest = text.split(token, 1)[1].strip()
+        return [] if not rest else [rest]
