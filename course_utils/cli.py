@@ -5,6 +5,9 @@
     course data verify [--online] check every mirror and cache file; online, every URL
     course nb sync | strip | check   keep notebooks to the conventions
     course run [--full]           execute every notebook into build/ with an index
+    course release SOURCE...      write the student notebook beside each source
+    course grade SOURCE SUB...    grade submissions in a sandbox into a gradebook
+    course check NOTEBOOK         a student's self-check with the public tests
 """
 
 from __future__ import annotations
@@ -190,6 +193,65 @@ def cmd_run(args) -> int:
     return 0 if all(r.status == "ok" for r in results) else 1
 
 
+def cmd_release(args) -> int:
+    from course_utils.grading import FormatError, release
+
+    status = 0
+    for source in args.sources:
+        try:
+            path, changed = release(Path(source))
+        except (FormatError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        if args.check and changed:
+            print(f"stale: {path} differed from `course release {source}` (now rewritten)",
+                  file=sys.stderr)
+            status = 1
+        else:
+            print(f"{'wrote' if changed else 'up to date'}: {path}")
+    return status
+
+
+def cmd_grade(args) -> int:
+    from course_utils.grading import FormatError, Limits, grade
+    from course_utils.grading.notebook_format import homework_name
+
+    limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
+                    memory_mb=args.memory_mb, max_tasks=args.max_tasks)
+    out = Path(args.out or f"grades/{homework_name(Path(args.source))}")
+    try:
+        results = grade(Path(args.source), [Path(p) for p in args.submissions], out,
+                        jobs=args.jobs, limits=limits, force=args.force,
+                        allow_weak=args.allow_weak_sandbox)
+    except (FormatError, FileNotFoundError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for r in results:
+        note = r.reason or "; ".join(r.events[:2])
+        print(f"{r.score:6g} / {r.max_score:g}  {r.status:<8} {r.submission}  {note[:100]}")
+    print(f"gradebook: {out / 'gradebook.csv'}; results and feedback beside it")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from course_utils.grading import FormatError, check
+
+    try:
+        result = check(Path(args.notebook), cell_timeout=args.cell_timeout)
+    except (FormatError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    width = max([len(t["id"]) for t in result.tests] + [4])
+    print(f"{'test':<{width}}  points   status   details")
+    for t in result.tests:
+        print(f"{t['id']:<{width}}  {t['points']:g}/{t['max_points']:g}".ljust(width + 10)
+              + f" {t['status']:<8} {t['message'][:90]}")
+    print(f"\npublic tests: {result.score:g} / {result.max_score:g} points "
+          "(hidden tests are run by the grader only)")
+    return 0 if result.score == result.max_score else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -217,6 +279,30 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="build")
     run.add_argument("--timeout", type=int, default=600, help="per-cell timeout, seconds")
     run.set_defaults(func=cmd_run)
+
+    rel = sub.add_parser("release", help="write student notebooks from sources")
+    rel.add_argument("sources", nargs="+")
+    rel.add_argument("--check", action="store_true", help="fail when a student notebook was stale")
+    rel.set_defaults(func=cmd_release)
+
+    gr = sub.add_parser("grade", help="grade submissions into a gradebook")
+    gr.add_argument("source", help="the instructor's NAME.source.ipynb")
+    gr.add_argument("submissions", nargs="+", help="submission files or folders")
+    gr.add_argument("--out", help="output folder (default grades/NAME)")
+    gr.add_argument("--jobs", type=int, default=1)
+    gr.add_argument("--force", action="store_true", help="regrade unchanged submissions")
+    gr.add_argument("--cell-timeout", type=float, default=120.0)
+    gr.add_argument("--notebook-timeout", type=float, default=900.0)
+    gr.add_argument("--memory-mb", type=int, default=4096)
+    gr.add_argument("--max-tasks", type=int, default=256)
+    gr.add_argument("--allow-weak-sandbox", action="store_true",
+                    help="grade even where no namespace sandbox is available")
+    gr.set_defaults(func=cmd_grade)
+
+    ck = sub.add_parser("check", help="self-check a homework notebook with its public tests")
+    ck.add_argument("notebook")
+    ck.add_argument("--cell-timeout", type=float, default=300.0)
+    ck.set_defaults(func=cmd_check)
     return parser
 
 

@@ -10,6 +10,7 @@ execution machinery itself was replaced.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import queue
@@ -37,6 +38,7 @@ class CellRun:
     evalue: str = ""
     outputs: list = field(default_factory=list)
     truncated: bool = False
+    user_expressions: dict = field(default_factory=dict)
 
 
 # Run silently right after the kernel starts, before any student code: it keeps
@@ -45,7 +47,6 @@ _PREAMBLE = r'''
 def __grader_make_reset():
     import builtins, sys
     ip = get_ipython()
-    cls = type(ip)
     kernel = getattr(ip, "kernel", None)
     saved = {
         "cleanup": list(ip.input_transformers_cleanup),
@@ -55,14 +56,27 @@ def __grader_make_reset():
         "excepthook": sys.excepthook,
         "displayhook": sys.displayhook,
     }
-    methods = {n: cls.__dict__.get(n) for n in
-               ("run_cell", "run_cell_async", "run_code", "run_ast_nodes",
-                "showtraceback", "_showtraceback", "transform_cell")}
-    kmethods = {}
-    if kernel is not None:
-        kcls = type(kernel)
-        kmethods = {n: getattr(kcls, n, None) for n in
-                    ("do_execute", "execute_request", "send_response")}
+    shell_names = ("run_cell", "run_cell_async", "should_run_async", "run_code",
+                   "run_ast_nodes", "showtraceback", "_showtraceback", "transform_cell",
+                   "transform_ast", "user_expressions", "ev", "set_custom_exc")
+    kernel_names = ("do_execute", "execute_request", "send_response", "dispatch_shell",
+                    "process_one", "send", "serialize", "sign", "msg")
+
+    def snapshot(obj, names):
+        # every class on the MRO: a patch of a base class counts too
+        if obj is None:
+            return {}
+        found = {(k.__module__, k.__qualname__, n): k.__dict__.get(n)
+                 for k in type(obj).__mro__ for n in names if n in k.__dict__}
+        found.update({("instance", type(obj).__qualname__, n): vars(obj).get(n)
+                      for n in names if n in vars(obj)})
+        return found
+
+    watched = [(ip, shell_names), (kernel, kernel_names),
+               (getattr(kernel, "session", None), kernel_names)]
+    methods = {}
+    for obj, names in watched:
+        methods.update(snapshot(obj, names))
 
     def reset():
         ip.input_transformers_cleanup[:] = saved["cleanup"]
@@ -74,14 +88,16 @@ def __grader_make_reset():
         sys.settrace(None)
         sys.setprofile(None)
         sys.excepthook = saved["excepthook"]
-        for n in list(vars(ip)):
-            if n in methods:
-                delattr(ip, n)
-        tampered = [n for n, f in methods.items() if cls.__dict__.get(n) is not f]
-        if kernel is not None:
-            tampered += [n for n, f in kmethods.items() if getattr(type(kernel), n, None) is not f]
-            tampered += [n for n in kmethods if n in vars(kernel)]
-        return tampered
+        tampered = []
+        for obj, names in watched:
+            if obj is None:
+                continue
+            now = snapshot(obj, names)
+            owners = {(c.__module__, c.__qualname__) for c in type(obj).__mro__}
+            owners.add(("instance", type(obj).__qualname__))
+            tampered += [f"{k[1]}.{k[2]}" for k in set(now) | set(methods)
+                         if k[:2] in owners and k[2] in names and now.get(k) is not methods.get(k)]
+        return sorted(set(tampered))
     return reset
 
 setattr(__import__("builtins"), "{name}", __grader_make_reset())
@@ -172,14 +188,15 @@ class Kernel:
         self.start()
 
     # ------------------------------------------------------------------ execution
-    def execute(self, code: str, timeout: float, silent: bool = False) -> CellRun:
+    def execute(self, code: str, timeout: float, silent: bool = False,
+                user_expressions: dict | None = None) -> CellRun:
         """Run ``code``; return its status from the shell reply, with outputs."""
         client = self.client
         start = time.monotonic()
         deadline = start + timeout
         # 'silent' here means: no history and no execution count; outputs still come
         msg_id = client.execute(code, silent=False, store_history=not silent, allow_stdin=False,
-                                stop_on_error=False)
+                                stop_on_error=False, user_expressions=user_expressions or {})
         outputs, size, truncated = [], 0, False
         idle = False
         reply = None
@@ -222,21 +239,27 @@ class Kernel:
                 break
         seconds = time.monotonic() - start
         if reply.get("status") == "ok":
-            return CellRun("ok", seconds, outputs=outputs, truncated=truncated)
+            return CellRun("ok", seconds, outputs=outputs, truncated=truncated,
+                           user_expressions=reply.get("user_expressions") or {})
         return CellRun("error", seconds, reply.get("ename", ""), str(reply.get("evalue", ""))[:2000],
                        outputs=outputs, truncated=truncated)
 
     def reset_hooks(self) -> list[str] | None:
         """Undo student hooks before a test; return what was found replaced
-        (None when the reset itself did not run as expected)."""
-        token = secrets.token_hex(16)
-        code = (f"__t = {self.reset_name}()\n"
-                f"print('{token[:16]}' + '{token[16:]}', __t if __t else '')\ndel __t")
-        run = self.execute(code, timeout=30, silent=True)
-        if run.status != "ok":
+        (None when the reset did not answer as expected).
+
+        The reset is evaluated as a *user expression* of an empty execute request:
+        IPython evaluates those directly, so input and AST transformers installed
+        by the submission cannot rewrite it.
+        """
+        run = self.execute("", timeout=30, silent=True,
+                           user_expressions={"reset": f"{self.reset_name}()"})
+        answer = run.user_expressions.get("reset") or {}
+        if run.status != "ok" or answer.get("status") != "ok":
             return None
-        text = "".join(o.get("text", "") for o in run.outputs if o.get("output_type") == "stream")
-        if token not in text:
+        text = (answer.get("data") or {}).get("text/plain", "")
+        try:
+            found = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
             return None
-        rest = text.split(token, 1)[1].strip()
-        return [] if not rest else [rest]
+        return [str(x) for x in found] if isinstance(found, list) else None
