@@ -109,7 +109,7 @@ def cmd_data_verify(args) -> int:
         for role, rf in entry.files.items():
             places = []
             if root is not None and rf.mirror_path and (root / rf.mirror_path).is_file():
-                places.append(("mirror", root / rf.mirror_path, rf.sha256))
+                places.append(("mirror", root / rf.mirror_path, rf.mirror_sha256 or rf.sha256))
             cached = cache_file(name, rf)
             if cached.is_file():
                 places.append(("cache", cached, expected_digest(rf, cached)))

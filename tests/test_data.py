@@ -179,3 +179,34 @@ def test_ag_news_small_mode_standin_is_the_real_subset(isolated_cache, monkeypat
     with pytest.warns(StandInWarning, match="4,000-row AG News subset"):
         df = data.load("ag_news", split="train")
     assert len(df) == 4000 and set(df["label"]) == {0, 1, 2, 3}
+
+
+@requires_mirror
+def test_toxic_comments_and_glove_from_mirror(isolated_cache, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA", str(MIRROR))
+    df = data.load("toxic_comments")
+    assert df.shape == (1000, 2) and set(df["should_ban"]) == {0, 1}
+    kv = data.load("glove-wiki-gigaword-50", limit=5000)
+    assert len(kv.index_to_key) == 5000 and kv.vector_size == 50
+    assert kv.most_similar("king", topn=5)[0][0] in {"prince", "queen"}
+
+
+def test_glove_standin_is_trained_on_gensim_corpus(isolated_cache, monkeypatch):
+    monkeypatch.setenv("COURSE_SMALL", "1")
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    with pytest.warns(StandInWarning, match="Lee corpus"):
+        kv = data.load("glove-wiki-gigaword-50")
+    assert kv.vector_size == 50 and "government" in kv.key_to_index
+
+
+def test_mirror_may_hold_a_different_version_than_the_download(
+    tmp_path, isolated_cache, toy_dataset, monkeypatch
+):
+    mirror = tmp_path / "mirror"
+    (mirror / "toy").mkdir(parents=True)
+    subset = BODY[: BODY.index(b"\n", 100) + 1]
+    (mirror / "toy" / "toy.csv").write_bytes(subset)
+    monkeypatch.setenv("COURSE_DATA", str(mirror))
+    toy_dataset(RemoteFile("toy.csv", sha256=DIGEST, mirror_path="toy/toy.csv",
+                           mirror_sha256=hashlib.sha256(subset).hexdigest()))
+    assert len(data.load("toy")) < 400

@@ -44,6 +44,7 @@ class RemoteFile:
     sha256: str | None = None  # None: unknown in advance, trust on first use
     size: int | None = None  # bytes, informational
     mirror_path: str | None = None  # path relative to COURSE_DATA
+    mirror_sha256: str | None = None  # when the mirror holds another version (a subset)
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -90,7 +91,7 @@ def mirror_file(dataset: str, rf: RemoteFile) -> Path | None:
         return None
     verify(
         path,
-        rf.sha256,
+        rf.mirror_sha256 or rf.sha256,
         f"dataset {dataset!r}, mirror file {rf.mirror_path}",
         "Restore the mirror from its source, or unset COURSE_DATA to use the cache "
         "and the network instead.",

@@ -131,3 +131,64 @@ AG_NEWS_SUBSET = register(Dataset(
         "generated four-class news-like sentences (course_utils.data.standins)",
     ),
 ))
+
+
+# -------------------------------------------------------------------- toxic comments
+_NLP_COURSE = "https://raw.githubusercontent.com/yandexdataschool/nlp_course/master"
+
+
+def _load_toxic(get, split):
+    path = get("comments")
+    df = pd.read_csv(path, sep="\t")
+    expected = {"should_ban", "comment_text"}
+    if not expected <= set(df.columns):
+        raise ValueError(f"{path}: expected columns {sorted(expected)}, found {list(df.columns)}")
+    return df[["should_ban", "comment_text"]]
+
+
+register(Dataset(
+    name="toxic_comments",
+    description="1,000 Wikipedia talk-page comments labelled should_ban (0/1)",
+    license="Wikipedia talk pages, CC BY-SA",
+    homepage="https://github.com/yandexdataschool/nlp_course/tree/master/week02_classification",
+    files={"comments": RemoteFile(
+        "comments.tsv", urls=(f"{_NLP_COURSE}/week02_classification/comments.tsv",),
+        sha256="e9369e93c3a5206d6d76f09c4f226e6e7a86c3769ae347ba29a00ae820fcf846",
+        size=353358, mirror_path="toxic_comments/comments.tsv",
+    )},
+    loader=_load_toxic,
+    standin=lambda split: (
+        __import__("course_utils.data.standins", fromlist=["toxic_like"]).toxic_like(1000),
+        "generated polite and rude comments (course_utils.data.standins)",
+    ),
+))
+
+
+# ----------------------------------------------------------------------------- GloVe
+def _load_glove(get, split, limit: int | None = None):
+    """GloVe vectors as gensim KeyedVectors (``limit``: only the most frequent words)."""
+    from gensim.models import KeyedVectors
+
+    return KeyedVectors.load_word2vec_format(get("vectors"), binary=False, limit=limit)
+
+
+register(Dataset(
+    name="glove-wiki-gigaword-50",
+    description="GloVe 6B 50-d word vectors (Wikipedia + Gigaword), word2vec text format",
+    license="PDDL 1.0",
+    homepage="https://nlp.stanford.edu/projects/glove/",
+    files={"vectors": RemoteFile(
+        "glove-wiki-gigaword-50.gz",
+        urls=("https://github.com/RaRe-Technologies/gensim-data/releases/download/"
+              "glove-wiki-gigaword-50/glove-wiki-gigaword-50.gz",),
+        sha256=None, size=None, mirror_path="gensim-data/glove-wiki-gigaword-50/glove-wiki-gigaword-50.gz",
+        # the mirror keeps only the 100,000 most frequent of the 400,000 words
+        mirror_sha256="bd20cec246bf8f80685b3e1c99e7ace7ebc2f7c390b5ec7886d610d037459989",
+    )},
+    loader=_load_glove,
+    standin=lambda split, limit=None: (
+        __import__("course_utils.data.standins", fromlist=["small_word_vectors"]).small_word_vectors(50),
+        "50-d Word2Vec vectors trained on gensim's bundled Lee corpus, not GloVe",
+    ),
+    notes="The online file's checksum is not known offline: trusted on first download.",
+))

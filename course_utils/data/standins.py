@@ -55,3 +55,40 @@ def ag_news_like(n_rows: int, seed: int = 0) -> pd.DataFrame:
         text = " ".join(words).capitalize() + "."
         rows.append({"text": text, "label": label, "label_text": cls})
     return pd.DataFrame(rows)
+
+
+_POLITE = (
+    "thanks for the edit i think the article reads better now please add a source for the "
+    "second paragraph the citation is missing could you explain the revert i agree with the "
+    "merge proposal the section about history needs more detail welcome to wikipedia"
+).split()
+_RUDE = (
+    "you are an idiot stupid moron shut up this is garbage you fool get lost pathetic loser "
+    "nobody cares dumb ignorant troll what a joke go away"
+).split()
+
+
+def toxic_like(n_rows: int, seed: int = 0) -> pd.DataFrame:
+    """Generated talk-page comments with a ``should_ban`` label (about one in three)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n_rows):
+        toxic = rng.random() < 0.35
+        length = int(rng.integers(8, 25))
+        words = [str(rng.choice(_RUDE if (toxic and rng.random() < 0.4) else _POLITE))
+                 for _ in range(length)]
+        rows.append({"should_ban": int(toxic), "comment_text": " ".join(words).capitalize() + "."})
+    return pd.DataFrame(rows)
+
+
+def small_word_vectors(vector_size: int = 50, seed: int = 0):
+    """Word2Vec trained on gensim's bundled Lee corpus (real text shipped in gensim)."""
+    from gensim.models import Word2Vec
+    from gensim.test.utils import datapath
+    from gensim.utils import simple_preprocess
+
+    with open(datapath("lee_background.cor"), encoding="utf-8") as fh:
+        sentences = [simple_preprocess(line) for line in fh]
+    model = Word2Vec(sentences, vector_size=vector_size, window=5, min_count=2, epochs=20,
+                     seed=seed, workers=1)
+    return model.wv
