@@ -63,6 +63,7 @@ SUSPICIOUS = {
     r"\brun_cell\b|\bdo_execute\b|\bexecute_request\b|\bsend_response\b": "touches the kernel's execution machinery",
     r"_grader_|\.source\.ipynb|BEGIN HIDDEN": "refers to the grader or the hidden tests",
     r"os\._exit|os\.fork|\bfork\(\)|socket\.|urllib|requests\.": "exits, forks or opens a network connection",
+    r"\bctypes\b|__code__|gc\.get_referrers|sys\.modules\[": "uses low-level tools that can patch the interpreter",
 }
 
 
@@ -92,7 +93,8 @@ class Result:
     events: list = field(default_factory=list)
     flags: list = field(default_factory=list)
     sandbox: str = ""
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time of the whole grading of this submission
+    cell_seconds: float = 0.0  # time the kernel spent running cells
     grader_version: str = GRADER_VERSION
 
     def fingerprint(self) -> dict:
@@ -211,6 +213,14 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
     start = time.monotonic()
     done: list[Step] = []  # non-test steps that ran (to replay after a restart)
     kernel = make_kernel()
+    real_execute = kernel.execute
+
+    def timed_execute(*args, **kwargs):
+        run = real_execute(*args, **kwargs)
+        result.cell_seconds += run.seconds
+        return run
+
+    kernel.execute = timed_execute
     try:
         kernel.start()
         for n, step in enumerate(plan):
@@ -290,6 +300,7 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
         result.score = round(sum(t.points for t in result.tests), 6)
         result.max_score = round(sum(t.max_points for t in result.tests), 6)
         result.tests = [t.__dict__ for t in result.tests]
+        result.cell_seconds = round(result.cell_seconds, 3)
 
 
 # --------------------------------------------------------------------- grading

@@ -1,0 +1,37 @@
+"""Invariants of every homework (COURSE_GUIDE.md section 8), checked by the grader:
+the source scores full marks, the untouched student notebook scores zero without
+crashing the grader, and grading the same submission twice gives the same result."""
+
+from __future__ import annotations
+
+import pytest
+
+from course_utils.grading import Limits, grade, sandbox
+from course_utils.grading.notebook_format import student_path
+from tests.conftest import ROOT
+
+SOURCES = sorted((ROOT / "homeworks").glob("*/*.source.ipynb"))
+LIMITS = Limits(cell_timeout=180, notebook_timeout=600)
+
+pytestmark = pytest.mark.skipif(sandbox.probe() != "namespaces",
+                                reason="unshare with namespaces is not available here")
+
+
+def test_there_are_homeworks():
+    assert SOURCES, "no homeworks/*/*.source.ipynb found"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
+def test_homework_invariants(source, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_SMALL", "1")
+    student = student_path(source)
+    first = grade(source, [source, student], tmp_path / "a", jobs=2, limits=LIMITS,
+                  progress=False)
+    by_name = {r.submission: r for r in first}
+    full, empty = by_name[source.name], by_name[student.name]
+    assert full.status == "graded" and full.score == full.max_score > 0, (
+        full.tests, full.events, full.reason)
+    assert empty.status == "graded" and empty.score == 0, (empty.tests, empty.reason)
+    assert all(t["status"] != "not-run" for t in empty.tests), empty.events
+    again = grade(source, [source], tmp_path / "b", limits=LIMITS, progress=False)
+    assert again[0].fingerprint() == full.fingerprint()
