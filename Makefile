@@ -32,10 +32,12 @@ test: $(STAMP)
 		--nbval-lax --nbval-cell-timeout=300 --sanitize-with tests/nbval_sanitize.cfg \
 		tests $(NB_DIRS)
 
-## The same with no data mirror, an empty cache and no network (stand-ins).
+## The same with no data mirror, an empty cache and no network (stand-ins): a new
+## network namespace with only the loopback device up, which Jupyter kernels need.
 test-offline: $(STAMP)
 	env -u COURSE_DATA -u NLTK_DATA -u TORCH_HOME -u HF_HOME \
-		COURSE_CACHE=$$(mktemp -d) HF_HUB_OFFLINE=1 unshare -rn $(MAKE) test
+		COURSE_CACHE=$$(mktemp -d) COURSE_OFFLINE=1 HF_HUB_OFFLINE=1 \
+		unshare -rn sh -c 'ip link set lo up && exec $(MAKE) test'
 
 unit: $(STAMP)
 	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) tests

@@ -11,7 +11,7 @@ namespaces, and through this module's launcher, which inside those namespaces
 - drops every capability (bounding set included) and sets ``no_new_privs``, so the
   kernel cannot undo the mounts, gain privileges through set-uid programs, or escape
   the process limit;
-- sets resource limits: address space (memory), processes and threads, file size,
+- sets resource limits: data memory (heap and private mappings), processes and threads, file size,
   open files, no core dumps;
 - execs the Jupyter kernel as PID 1 of its namespace with the CPU only, one BLAS
   thread and a fixed hash seed. ``unshare --kill-child`` kills it when the grader
@@ -51,7 +51,7 @@ PR_SET_NO_NEW_PRIVS = 38
 class Limits:
     cell_timeout: float = 120.0  # seconds per cell
     notebook_timeout: float = 900.0  # seconds per submission, restarts included
-    memory_mb: int = 4096  # address space of each process
+    memory_mb: int = 4096  # data memory (heap, private mappings) of each process
     max_tasks: int = 256  # processes and threads
     file_size_mb: int = 256  # largest file the submission may write
     max_output_bytes: int = 2_000_000  # outputs kept per cell; the rest is dropped
@@ -178,7 +178,9 @@ def launch(spec: SandboxSpec, argv: list[str]) -> None:
         _lock_filesystems(spec.workdir, spec.hide)
         _drop_privileges()
     lim = spec.limits
-    _limit(resource.RLIMIT_AS, lim.memory_mb * 2**20)
+    # RLIMIT_DATA (heap and private writable mappings) rather than RLIMIT_AS: torch's
+    # shared libraries alone map over 3 GB of address space without using it
+    _limit(resource.RLIMIT_DATA, lim.memory_mb * 2**20)
     _limit(resource.RLIMIT_FSIZE, lim.file_size_mb * 2**20)
     _limit(resource.RLIMIT_CORE, 0)
     _limit(resource.RLIMIT_NOFILE, 1024)
