@@ -29,7 +29,7 @@ run: $(STAMP)
 test: $(STAMP)
 	COURSE_SMALL=1 $(VENV)/bin/course nb check
 	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) --dist loadfile \
-		--nbval-lax --nbval-cell-timeout=300 --sanitize-with tests/nbval_sanitize.cfg \
+		--nbval-lax --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		tests $(NB_DIRS)
 
 ## The same with no data mirror, an empty cache and no network (stand-ins): a new
@@ -44,7 +44,7 @@ unit: $(STAMP)
 
 notebooks: $(STAMP)
 	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) --dist loadfile --nbval-lax \
-		--nbval-cell-timeout=300 --sanitize-with tests/nbval_sanitize.cfg $(NB_DIRS)
+		--nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg $(NB_DIRS)
 
 ## Benchmarks (full-size measurements) into docs/results.md; BENCH=name for one.
 bench: $(STAMP)

@@ -156,7 +156,7 @@ def cmd_nb(args) -> int:
     from course_utils import nbtools
 
     root = _repo_root()
-    paths = [Path(p) for p in args.paths] or nbtools.course_notebooks(root)
+    paths = nbtools.expand(args.paths) or nbtools.course_notebooks(root)
     if args.action == "sync":
         for p in paths:
             if nbtools.sync(p):
@@ -181,7 +181,7 @@ def cmd_run(args) -> int:
 
     root = _repo_root()
     out = Path(args.out)
-    paths = [Path(p).resolve() for p in args.paths] or nbtools.course_notebooks(root)
+    paths = [p.resolve() for p in nbtools.expand(args.paths)] or nbtools.course_notebooks(root)
     small = not args.full
     results = []
     for p in tqdm(paths, desc="notebooks", unit="nb"):
@@ -308,7 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except FileNotFoundError as err:  # a mistyped path: one line, not a traceback
+        print(f"course: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -33,6 +33,20 @@ def find_notebooks(root: Path, dirs=NOTEBOOK_DIRS) -> list[Path]:
     return sorted(found)
 
 
+def expand(paths: list[str]) -> list[Path]:
+    """Notebook files from command-line paths: files as given, folders searched."""
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            out += sorted(q for q in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts)
+        elif p.suffix == ".ipynb" and p.is_file():
+            out.append(p)
+        else:
+            raise FileNotFoundError(f"expected a notebook (.ipynb) or a folder of them, found {raw!r}")
+    return out
+
+
 def course_notebooks(root: Path) -> list[Path]:
     """Lesson notebooks (``notebooks/<track>/NN_topic.ipynb``)."""
     return find_notebooks(root, ("notebooks",))

@@ -86,3 +86,8 @@ def http_server():
     yield Server
     server.shutdown()
     server.server_close()
+
+
+# The grading fixtures are submissions, some broken or hostile on purpose: they are
+# graded inside the sandbox by tests/test_grading.py, never executed by nbval.
+collect_ignore_glob = ["fixtures/*"]

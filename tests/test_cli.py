@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -71,3 +72,13 @@ def test_run_executes_a_notebook_and_writes_index(tmp_path, monkeypatch):
     assert index[2].startswith("notebooks/rl/02_broken.ipynb,failed,") and "boom" in index[2]
     executed = nbformat.read(tmp_path / "build" / "notebooks/rl/01_demo.ipynb", as_version=4)
     assert "HEADLINE score = 0.5000" in executed.cells[2].outputs[0]["text"]
+
+
+def test_nb_commands_take_folders_and_reject_other_paths(tmp_path, capsys):
+    main = cli.main
+    root = Path(__file__).resolve().parent.parent
+    assert main(["nb", "check", str(root / "notebooks")]) == 0
+    assert "0 problem(s)" in capsys.readouterr().out
+    assert main(["nb", "check", str(tmp_path / "nope.txt")]) == 2
+    err = capsys.readouterr().err
+    assert "expected a notebook" in err and "nope.txt" in err
