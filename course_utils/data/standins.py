@@ -92,3 +92,202 @@ def small_word_vectors(vector_size: int = 50, seed: int = 0):
     model = Word2Vec(sentences, vector_size=vector_size, window=5, min_count=2, epochs=20,
                      seed=seed, workers=1)
     return model.wv
+
+
+# ------------------------------------------------------------------ tagged sentences
+# A small generated English with universal part-of-speech tags. Some words are
+# ambiguous on purpose ("book", "run", "watch" are nouns or verbs; "that" is a
+# determiner or a pronoun), so a tagger has to use the context, as on Brown.
+_LEX = {
+    "DET": "the a this every some".split(),
+    "ADJ": "old young small red quiet happy long dark".split(),
+    "NOUN": "dog cat man woman city river book run watch house letter car".split(),
+    "VERB": "sees likes reads writes finds book run watch opened saw".split(),
+    "ADP": "in on near with under from".split(),
+    "PRON": "she he they it that".split(),
+    "ADV": "quickly often slowly never".split(),
+    "CONJ": "and but".split(),
+    "NUM": "two three ten".split(),
+    "PRT": "not up".split(),
+    ".": ". ! ?".split(),
+}
+# universal (NLTK / Brown) -> UD UPOS for the tags the generator uses
+_TO_UPOS = {"CONJ": "CCONJ", "PRT": "PART", ".": "PUNCT"}
+
+
+def _noun_phrase(rng, out):
+    r = rng.random()
+    if r < 0.15:
+        out.append((str(rng.choice(_LEX["PRON"])), "PRON"))
+        return
+    if r < 0.25:
+        out.append((str(rng.choice(_LEX["NUM"])), "NUM"))
+    else:
+        out.append((str(rng.choice(_LEX["DET"])), "DET"))
+    if rng.random() < 0.4:
+        out.append((str(rng.choice(_LEX["ADJ"])), "ADJ"))
+    out.append((str(rng.choice(_LEX["NOUN"])), "NOUN"))
+
+
+def _clause(rng, out):
+    _noun_phrase(rng, out)
+    if rng.random() < 0.2:
+        out.append((str(rng.choice(_LEX["ADV"])), "ADV"))
+    if rng.random() < 0.1:
+        out.append(("not", "PRT"))
+    out.append((str(rng.choice(_LEX["VERB"])), "VERB"))
+    if rng.random() < 0.15:
+        out.append(("up", "PRT"))
+    _noun_phrase(rng, out)
+    if rng.random() < 0.5:
+        out.append((str(rng.choice(_LEX["ADP"])), "ADP"))
+        _noun_phrase(rng, out)
+
+
+def tagged_sentences_like(n_sentences: int, seed: int = 0, tagset: str = "universal"):
+    """Generated tagged sentences: a list of ``[(word, tag), ...]``.
+
+    ``tagset="universal"`` gives NLTK's universal tags (as ``brown.tagged_sents(
+    tagset="universal")``), ``"upos"`` the Universal Dependencies UPOS names
+    (CCONJ, PART, PUNCT instead of CONJ, PRT, .). The first word is capitalised.
+    """
+    if tagset not in ("universal", "upos"):
+        raise ValueError(f"tagset must be 'universal' or 'upos', found {tagset!r}")
+    rng = np.random.default_rng(seed)
+    sentences = []
+    for _ in range(n_sentences):
+        out: list[tuple[str, str]] = []
+        _clause(rng, out)
+        if rng.random() < 0.25:
+            out.append((str(rng.choice(_LEX["CONJ"])), "CONJ"))
+            _clause(rng, out)
+        out.append((str(rng.choice(_LEX["."])), "."))
+        out[0] = (out[0][0].capitalize(), out[0][1])
+        if tagset == "upos":
+            out = [(w, _TO_UPOS.get(t, t)) for w, t in out]
+        sentences.append(out)
+    return sentences
+
+
+# -------------------------------------------------------------- German -> English
+# (english, german, gender) ; gender m/f/n decides German articles and endings
+_NOUNS = [
+    ("man", "Mann", "m"), ("dog", "Hund", "m"), ("boy", "Junge", "m"),
+    ("woman", "Frau", "f"), ("girl", "Mädchen", "n"), ("child", "Kind", "n"),
+    ("ball", "Ball", "m"), ("bike", "Fahrrad", "n"), ("car", "Auto", "n"),
+    ("street", "Straße", "f"), ("guitar", "Gitarre", "f"), ("book", "Buch", "n"),
+    ("hat", "Hut", "m"), ("shirt", "Hemd", "n"), ("jacket", "Jacke", "f"),
+]
+_ADJS = [("young", "jung"), ("old", "alt"), ("small", "klein"), ("big", "groß"),
+         ("red", "rot"), ("blue", "blau"), ("black", "schwarz"), ("white", "weiß")]
+_VERBS = [("is holding", "hält"), ("is throwing", "wirft"), ("is carrying", "trägt"),
+          ("is watching", "beobachtet"), ("is pushing", "schiebt"), ("is painting", "malt")]
+_PLACES = [("in the park", "im Park"), ("on the street", "auf der Straße"),
+           ("near the water", "in der Nähe des Wassers"), ("in the snow", "im Schnee"),
+           ("on a beach", "an einem Strand"), ("in front of a building", "vor einem Gebäude")]
+_ART = {("nom", "m"): "ein", ("nom", "f"): "eine", ("nom", "n"): "ein",
+        ("acc", "m"): "einen", ("acc", "f"): "eine", ("acc", "n"): "ein"}
+_ADJ_END = {("nom", "m"): "er", ("nom", "f"): "e", ("nom", "n"): "es",
+            ("acc", "m"): "en", ("acc", "f"): "e", ("acc", "n"): "es"}
+
+
+def _np_de_en(rng, case, subject):
+    en, de, g = _NOUNS[int(rng.integers(len(_NOUNS) if not subject else 6))]
+    words_en, words_de = ["a"], [_ART[(case, g)]]
+    if rng.random() < 0.5:
+        aen, ade = _ADJS[int(rng.integers(len(_ADJS)))]
+        words_en.append(aen)
+        words_de.append(ade + _ADJ_END[(case, g)])
+    words_en.append(en)
+    words_de.append(de)
+    if words_en[1][0] in "aeiou":
+        words_en[0] = "an"
+    return words_en, words_de
+
+
+def multi30k_like(n_pairs: int, seed: int = 0) -> list[tuple[str, str]]:
+    """Generated (German, English) image-description-like sentence pairs.
+
+    A small grammar with real German morphology (articles and adjective endings
+    agree with gender and case; "is riding" is one German word), so a
+    sequence-to-sequence model has something to learn, including alignments
+    that are not word for word.
+    """
+    rng = np.random.default_rng(seed)
+    pairs = []
+    for _ in range(n_pairs):
+        s_en, s_de = _np_de_en(rng, "nom", subject=True)
+        o_en, o_de = _np_de_en(rng, "acc", subject=False)
+        v_en, v_de = _VERBS[int(rng.integers(len(_VERBS)))]
+        en = s_en + [v_en] + o_en
+        de = s_de + [v_de] + o_de
+        if rng.random() < 0.6:
+            p_en, p_de = _PLACES[int(rng.integers(len(_PLACES)))]
+            en.append(p_en)
+            de.append(p_de)
+        en_text = " ".join(en)
+        de_text = " ".join(de)
+        pairs.append((de_text[0].upper() + de_text[1:] + ".", en_text[0].upper() + en_text[1:] + "."))
+    return pairs
+
+
+# ---------------------------------------------------------- Hebrew transliteration
+# Hebrew letters with a Latin reading (a few with dagesh/without: b/v, k/kh, p/f)
+_HE_CONS = [("ב\u05bc", "b"), ("ב", "v"), ("ג", "g"), ("ד", "d"), ("ה", "h"), ("ז", "z"),
+            ("ח", "kh"), ("ט", "t"), ("י", "y"), ("כ\u05bc", "k"), ("כ", "kh"), ("ל", "l"),
+            ("מ", "m"), ("נ", "n"), ("ס", "s"), ("פ\u05bc", "p"), ("פ", "f"), ("צ", "ts"),
+            ("ק", "k"), ("ר", "r"), ("ש\u05c1", "sh"), ("ת", "t")]
+_HE_VOWELS = [("\u05b7", "a"), ("\u05b8", "a"), ("\u05b6", "e"), ("\u05b5", "e"),
+              ("\u05b4", "i"), ("\u05b9", "o"), ("\u05bb", "u")]
+_HE_FINAL = {"כ": "ך", "מ": "ם", "נ": "ן", "פ": "ף", "צ": "ץ"}
+
+
+def translit_like(n_pairs: int, seed: int = 0) -> list[tuple[str, str]]:
+    """Generated (Hebrew-script word with niqqud, Latin transliteration) pairs.
+
+    Words are 2-4 consonant-vowel syllables plus an optional closing consonant
+    (written in its final form); the reading depends on diacritics (dagesh turns
+    v into b, kh into k, f into p) as in real pointed Hebrew. Distinct words only.
+    """
+    rng = np.random.default_rng(seed)
+    seen: dict[str, str] = {}
+    while len(seen) < n_pairs:
+        he, la = [], []
+        for _ in range(int(rng.integers(2, 5))):
+            c, cl = _HE_CONS[int(rng.integers(len(_HE_CONS)))]
+            v, vl = _HE_VOWELS[int(rng.integers(len(_HE_VOWELS)))]
+            he.append(c + v)
+            la.append(cl + vl)
+        if rng.random() < 0.5:
+            c, cl = _HE_CONS[int(rng.integers(len(_HE_CONS)))]
+            base = c[0]
+            he.append(_HE_FINAL.get(base, base) if len(c) == 1 else c)
+            la.append(cl)
+        seen.setdefault("".join(he), "".join(la))
+    return list(seen.items())
+
+
+# ---------------------------------------------------------- Ukrainian -> Russian
+# Common words, written by hand for the stand-in (uk, ru).
+UK_RU_PAIRS = [
+    ("кіт", "кот"), ("собака", "собака"), ("вода", "вода"), ("хліб", "хлеб"),
+    ("місто", "город"), ("день", "день"), ("ніч", "ночь"), ("рік", "год"),
+    ("мова", "язык"), ("слово", "слово"), ("книга", "книга"), ("дім", "дом"),
+    ("земля", "земля"), ("небо", "небо"), ("сонце", "солнце"), ("місяць", "месяц"),
+    ("зірка", "звезда"), ("дерево", "дерево"), ("ліс", "лес"), ("річка", "река"),
+    ("море", "море"), ("гора", "гора"), ("поле", "поле"), ("квітка", "цветок"),
+    ("людина", "человек"), ("жінка", "женщина"), ("чоловік", "мужчина"), ("дитина", "ребенок"),
+    ("мати", "мать"), ("батько", "отец"), ("брат", "брат"), ("сестра", "сестра"),
+    ("друг", "друг"), ("рука", "рука"), ("нога", "нога"), ("голова", "голова"),
+    ("око", "глаз"), ("серце", "сердце"), ("життя", "жизнь"), ("час", "время"),
+    ("робота", "работа"), ("школа", "школа"), ("вулиця", "улица"), ("двері", "дверь"),
+    ("вікно", "окно"), ("стіл", "стол"), ("молоко", "молоко"), ("сіль", "соль"),
+    ("вогонь", "огонь"), ("вітер", "ветер"), ("сніг", "снег"), ("дощ", "дождь"),
+    ("зима", "зима"), ("літо", "лето"), ("весна", "весна"), ("осінь", "осень"),
+    ("червоний", "красный"), ("білий", "белый"), ("чорний", "черный"), ("зелений", "зеленый"),
+    ("великий", "большой"), ("малий", "маленький"), ("новий", "новый"), ("старий", "старый"),
+    ("добрий", "добрый"), ("гарний", "красивый"), ("швидко", "быстро"), ("тепер", "теперь"),
+    ("завжди", "всегда"), ("ніколи", "никогда"), ("сьогодні", "сегодня"), ("вчора", "вчера"),
+    ("один", "один"), ("два", "два"), ("три", "три"), ("сто", "сто"),
+    ("бачити", "видеть"), ("знати", "знать"), ("говорити", "говорить"), ("читати", "читать"),
+]
