@@ -77,7 +77,10 @@ def render(results: dict) -> str:
         lines += [
             f"## {name}",
             "",
-            f"Measured {entry['date']} on {entry['machine']} in {entry['seconds']:.0f} s.",
+            f"Measured {entry['date']} on {entry['machine']} in {entry['seconds']:.0f} s"
+            + (f" (1-minute load average {entry['load'][0]:.1f} at the start, "
+               f"{entry['load'][1]:.1f} at the end: other work shared the cores)."
+               if "load" in entry and max(entry["load"]) > 1.5 else "."),
             "",
             "| metric | value | target | met | seconds | notes |",
             "|---|---|---|---|---|---|",
@@ -98,18 +101,21 @@ def render(results: dict) -> str:
 
 def main(argv: list[str]) -> int:
     names = argv or sorted(p.stem[len("bench_"):] for p in HERE.glob("bench_*.py"))
-    results = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {}
     failed = []
     for name in names:
         print(f"=== benchmark {name}", flush=True)
         module = load_bench(name)
+        load_start = os.getloadavg()[0]
         start = time.perf_counter()
         rows = module.run()
         seconds = time.perf_counter() - start
+        # Re-read just before writing: another benchmark may have finished meanwhile.
+        results = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {}
         results[name] = {
             "date": dt.date.today().isoformat(),
             "machine": machine(),
             "seconds": seconds,
+            "load": [round(load_start, 2), round(os.getloadavg()[0], 2)],
             "rows": rows,
         }
         for row in rows:
