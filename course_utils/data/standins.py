@@ -291,3 +291,44 @@ UK_RU_PAIRS = [
     ("один", "один"), ("два", "два"), ("три", "три"), ("сто", "сто"),
     ("бачити", "видеть"), ("знати", "знать"), ("говорити", "говорить"), ("читати", "читать"),
 ]
+
+
+# ------------------------------------------------------------- a tiny BERT
+def tiny_bert(model_class=None, seed: int = 0, **config_kwargs):
+    """A randomly initialised 2-layer BERT (hidden size 384, like MiniLM-L6) and a
+    WordPiece tokenizer trained on gensim's bundled Lee corpus: ``(tokenizer, model)``.
+
+    Not pretrained: it only lets code written for a Hugging Face encoder run
+    offline (shapes, API, training loop). ``model_class`` is an ``Auto*`` class
+    (default ``AutoModel``); ``config_kwargs`` (e.g. ``num_labels=4``) go to the config.
+    """
+    import torch
+    from gensim.test.utils import datapath
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import AutoModel, BertConfig, PreTrainedTokenizerFast
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    with open(datapath("lee_background.cor"), encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    tok.train_from_iterator(lines, trainers.WordPieceTrainer(vocab_size=3000, special_tokens=specials,
+                                                             show_progress=False))
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+        sep_token="[SEP]", mask_token="[MASK]", model_max_length=512,
+    )
+    settings = dict(vocab_size=tok.get_vocab_size(), hidden_size=384, num_hidden_layers=2,
+                    num_attention_heads=6, intermediate_size=768, max_position_embeddings=512)
+    settings.update(config_kwargs)
+    config = BertConfig(**settings)
+    torch.manual_seed(seed)
+    model = (model_class or AutoModel).from_config(config)
+    model.eval()
+    return tokenizer, model
