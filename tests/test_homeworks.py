@@ -35,3 +35,15 @@ def test_homework_invariants(source, tmp_path, monkeypatch):
     assert all(t["status"] != "not-run" for t in empty.tests), empty.events
     again = grade(source, [source], tmp_path / "b", limits=LIMITS, progress=False)
     assert again[0].fingerprint() == full.fingerprint()
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
+def test_hidden_tests_do_not_trust_kernel_state(source):
+    """A hidden test that reuses a value when it already exists in the kernel can be
+    fed that value by the student's code (homework 2's ladder once could)."""
+    import nbformat
+
+    for cell in nbformat.read(source, as_version=4).cells:
+        if "BEGIN HIDDEN TESTS" in cell.source:
+            assert "in globals()" not in cell.source and "in locals()" not in cell.source, (
+                f"{source.name}: a hidden test branches on kernel state:\n{cell.source}")
