@@ -4,10 +4,15 @@ The package is split into small modules, one concern each:
 
 - :mod:`course_utils.config`   - small/full mode, seeding, device, paths
 - :mod:`course_utils.data`     - dataset registry, mirror/cache/download, loaders
-- :mod:`course_utils.text`     - tokenizer, vocabulary, padding collate
+- :mod:`course_utils.corpora`  - CoNLL-U, Brown and analogy-set readers
+- :mod:`course_utils.text`     - tokenizer, vocabulary, padding collate, BLEU, edit distance
+- :mod:`course_utils.seq2seq`  - greedy decoding and beam search over a step function
+- :mod:`course_utils.pretrained` - transformer encoders from the mirror, cache or Hub
 - :mod:`course_utils.train`    - training loop, evaluation, experiment grids
 - :mod:`course_utils.plots`    - learning curves and other figures
-- :mod:`course_utils.rl`       - environments, policy evaluation, videos
+- :mod:`course_utils.rl`       - environments, policy evaluation, videos, replay
+  buffer, schedules, checkpoints
+- :mod:`course_utils.dqn_checks` - public checks of a student's DQN TD loss
 - :mod:`course_utils.notebook` - the notebook setup cell and conventions
 - :mod:`course_utils.cli`      - the ``course`` command
 """
