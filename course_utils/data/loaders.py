@@ -527,3 +527,5 @@ register(Dataset(
     notes="No download: gensim.test.utils.datapath('questions-words.txt'). "
     "load('questions-words', sections=[...], lower=True).",
 ))
+from course_utils.data import loaders_fasttext, loaders_jobs  # noqa: E402,F401  (more entries)
+from course_utils.data import loaders_vision as _loaders_vision  # noqa: E402,F401  (vision entries)
