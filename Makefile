@@ -8,10 +8,16 @@ STAMP  := $(VENV)/.installed
 FULL   ?=
 BENCH  ?=
 JOBS   ?= 2
-# Notebook and homework folders that exist (git does not keep empty folders).
-NB_DIRS := $(wildcard notebooks homeworks)
+# Lesson notebooks run under nbval; homework sources are executed by the grader in
+# tests/test_homeworks.py (full marks, student zero, identical regrade), not twice.
+NB_DIRS := $(wildcard notebooks)
+# What can behave differently without the data mirror and the network: the data
+# layer, pretrained weights, the homeworks and the notebooks. The offline pass
+# runs these only; the rest of the unit tests do not read data.
+OFFLINE_TESTS := $(wildcard tests/test_data*.py tests/test_pretrained.py tests/test_homeworks.py)
+PYTEST_NB := --nbval-lax --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install run test test-offline unit notebooks bench lab check clean
+.PHONY: install run test test-offline test-data-paths unit notebooks bench lab check clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,26 +31,29 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/course run --out build $(if $(FULL),--full,)
 
-## Conventions, unit tests, then every notebook and homework under nbval (small mode).
+## Conventions, unit tests, homework invariants, then every notebook under nbval (small mode).
 test: $(STAMP)
 	COURSE_SMALL=1 $(VENV)/bin/course nb check
-	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) --dist loadfile \
-		--nbval-lax --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) --dist loadfile --durations=25 $(PYTEST_NB) \
 		tests $(NB_DIRS)
 
-## The same with no data mirror, an empty cache and no network (stand-ins): a new
-## network namespace with only the loopback device up, which Jupyter kernels need.
+## With no data mirror, an empty cache and no network (stand-ins): the data-dependent
+## tests and every notebook, in a new network namespace with only the loopback device
+## up (Jupyter kernels need it).
 test-offline: $(STAMP)
 	env -u COURSE_DATA -u NLTK_DATA -u TORCH_HOME -u HF_HOME \
 		COURSE_CACHE=$$(mktemp -d) COURSE_OFFLINE=1 HF_HUB_OFFLINE=1 \
-		unshare -rn sh -c 'ip link set lo up && exec $(MAKE) test'
+		unshare -rn sh -c 'ip link set lo up && exec $(MAKE) test-data-paths'
+
+test-data-paths: $(STAMP)
+	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) --dist loadfile --durations=15 $(PYTEST_NB) \
+		$(OFFLINE_TESTS) $(NB_DIRS)
 
 unit: $(STAMP)
 	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) tests
 
 notebooks: $(STAMP)
-	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) --dist loadfile --nbval-lax \
-		--nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg $(NB_DIRS)
+	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) --dist loadfile $(PYTEST_NB) $(NB_DIRS)
 
 ## Benchmarks (full-size measurements) into docs/results.md; BENCH=name for one.
 bench: $(STAMP)
