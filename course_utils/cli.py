@@ -8,6 +8,7 @@
     course release SOURCE...      write the student notebook beside each source
     course grade SOURCE SUB...    grade submissions in a sandbox into a gradebook
     course check NOTEBOOK         a student's self-check with the public tests
+    course classify FOLDER --model CHECKPOINT   label a folder of images into a JSON file
 """
 
 from __future__ import annotations
@@ -252,6 +253,29 @@ def cmd_check(args) -> int:
     return 0 if result.score == result.max_score else 1
 
 
+def cmd_classify(args) -> int:
+    from course_utils.classify import CheckpointError, classify_folder, write_json_atomic
+    from course_utils.images import NoImagesError, UnreadableImageError
+
+    try:
+        labels = classify_folder(args.folder, args.model, batch_size=args.batch_size,
+                                 recursive=args.recursive, skip_unreadable=args.skip_unreadable,
+                                 progress=not args.quiet)
+    except UnreadableImageError as exc:
+        print(f"error: {exc}\n(pass --skip-unreadable to list such files under \"errors\" "
+              "in the JSON and label the others)", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, NotADirectoryError, NoImagesError, CheckpointError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = write_json_atomic(args.out, labels)
+    errors = labels.get("errors", {})
+    n = len(labels) - (1 if errors else 0)
+    print(f"labelled {n} image(s)" + (f", {len(errors)} unreadable (see \"errors\")" if errors else "")
+          + f": {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -303,6 +327,28 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("notebook")
     ck.add_argument("--cell-timeout", type=float, default=300.0)
     ck.set_defaults(func=cmd_check)
+
+    cl = sub.add_parser(
+        "classify", help="label every image of a folder with a saved classifier",
+        description="Label every image in FOLDER with a classifier checkpoint written by "
+        "course_utils.classify.save_classifier and write a JSON file "
+        '{"file name": {"label": ..., "probability": ...}} (probability: the softmax of the '
+        "chosen class). Exit code 2 with a message for a missing or invalid checkpoint, a "
+        "missing or empty folder, or an unreadable image (unless --skip-unreadable).")
+    cl.add_argument("folder", help="folder of images (.png, .jpg, ...)")
+    cl.add_argument("--model", required=True, metavar="CHECKPOINT",
+                    help="checkpoint file from save_classifier")
+    cl.add_argument("--out", default="labels.json",
+                    help="JSON file to write (default: labels.json in the current directory; "
+                    "written atomically, replaced if it exists)")
+    cl.add_argument("--batch-size", type=int, default=32)
+    cl.add_argument("--recursive", action="store_true",
+                    help="also label images in sub-folders (keys are paths relative to FOLDER)")
+    cl.add_argument("--skip-unreadable", action="store_true",
+                    help='do not stop at an unreadable image: list it under the key "errors" '
+                    "({file name: reason}) and label the others (default: stop, exit code 2)")
+    cl.add_argument("--quiet", action="store_true", help="no progress bar")
+    cl.set_defaults(func=cmd_classify)
     return parser
 
 
