@@ -80,9 +80,8 @@ class CaptionSet:
                           [self.objects[i] for i in idx], self.seed)
 
 
-def _draw(img: np.ndarray, obj: ShapeObject, half: float) -> None:
-    s = img.shape[0]
-    yy, xx = np.mgrid[0:s, 0:s].astype(np.float32)
+def _draw(img: np.ndarray, obj: ShapeObject, half: float, grid: np.ndarray) -> None:
+    yy, xx = grid
     dx, dy = xx - obj.cx, yy - obj.cy
     if obj.shape == "circle":
         mask = dx * dx + dy * dy <= half * half
@@ -146,6 +145,7 @@ def make_shapes(n: int, size: int = 64, seed: int = 0, max_shapes: int = 3,
     captions, objects = [], []
     colours, quads = list(COLOURS), list(QUADRANTS)
     cell = size / 2
+    grid = np.mgrid[0:size, 0:size].astype(np.float32)
     for i in range(n):
         k = int(rng.integers(1, max_shapes + 1))
         cells = [quads[j] for j in rng.choice(4, size=k, replace=False)]
@@ -162,7 +162,7 @@ def make_shapes(n: int, size: int = 64, seed: int = 0, max_shapes: int = 3,
         img += rng.normal(0, noise, size=(size, size, 1))  # grey noise on the background
         img = np.clip(img, 0, 255).astype(np.uint8)
         for o in objs:
-            _draw(img, o, SIZES[o.size] * size)
+            _draw(img, o, SIZES[o.size] * size, grid)
         images[i] = img
         captions.append(_captions(objs, rng, captions_per_image))
         objects.append(sorted(objs, key=lambda o: (o.row, o.col)))
