@@ -15,7 +15,7 @@ written compactly, at 256 pixels (the slices resized from 512), CPU-sized:
   random crop, rotation up to 15 degrees, flips, elastic deformation (p=0.3),
   brightness/contrast jitter; ``CROPS_PER_IMAGE`` random crops per slice and epoch;
 - loss BCE + soft Dice; Adam (the pretrained encoder at a third of the
-  learning rate, its batch-norm statistics frozen);
+  learning rate, its batch-norm statistics frozen), cosine decay to 0 per batch;
 - held-out slices predicted whole; Dice and IoU per image (threshold 0.5),
   averaged over the 6 slices (``course_utils.segmentation``).
 
@@ -161,6 +161,7 @@ def train_and_measure(model, param_groups, train_set, held_x, held_y):
     seed_everything(SEED)
     optimizer = torch.optim.Adam(param_groups, lr=LR)
     loader = DataLoader(train_set, batch_size=BATCH_SIZE, shuffle=True, drop_last=True)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=EPOCHS * len(loader))
     start, steps, curve = time.perf_counter(), 0, []
     for epoch in range(1, EPOCHS + 1):
         model.train()
@@ -169,6 +170,7 @@ def train_and_measure(model, param_groups, train_set, held_x, held_y):
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            scheduler.step()
             steps += 1
         if epoch % 5 == 0 or epoch == EPOCHS:
             logits = predict_tiled(model, held_x, tile=held_x.shape[-1])
@@ -214,7 +216,7 @@ def run() -> list[dict]:
                               train_set, held_x, held_y)
 
     common = (f"ISBI 2012 at {SIZE}px, train slices 0-23, held-out 24-29; foreground = membrane; "
-              f"{EPOCHS} epochs x {len(train_set)} crops of {CROP}px, batch {BATCH_SIZE}, Adam {LR}; "
+              f"{EPOCHS} epochs x {len(train_set)} crops of {CROP}px, batch {BATCH_SIZE}, Adam {LR} cosine-decayed; "
               f"{THREADS} torch thread(s); grey-threshold baseline Dice {threshold_dice:.3f}"
               + ("; STAND-IN: " + " | ".join(standin) if standin else ""))
 
