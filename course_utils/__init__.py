@@ -7,7 +7,14 @@ The package is split into small modules, one concern each:
 - :mod:`course_utils.corpora`  - CoNLL-U, Brown and analogy-set readers
 - :mod:`course_utils.text`     - tokenizer, vocabulary, padding collate, BLEU, edit distance
 - :mod:`course_utils.seq2seq`  - greedy decoding and beam search over a step function
-- :mod:`course_utils.pretrained` - transformer encoders from the mirror, cache or Hub
+- :mod:`course_utils.pretrained` - transformer encoders and torchvision ImageNet models
+  from the mirror, cache or network
+- :mod:`course_utils.images`   - image folders, CSV splits and a CSV image dataset
+- :mod:`course_utils.classify` - classifier checkpoints and ``course classify``
+- :mod:`course_utils.vision_features` - frozen CNN feature maps (style transfer)
+- :mod:`course_utils.segmentation` - IoU, Dice, soft Dice loss, tiled prediction
+- :mod:`course_utils.feature_store` - CNN features on disk, read lazily
+- :mod:`course_utils.shapes`   - generated shapes-and-captions images
 - :mod:`course_utils.train`    - training loop, evaluation, experiment grids
 - :mod:`course_utils.plots`    - learning curves and other figures
 - :mod:`course_utils.rl`       - environments, policy evaluation, videos, replay
