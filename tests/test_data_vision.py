@@ -69,13 +69,14 @@ def test_cifar10_slice_from_mirror_is_balanced(mirror):
 
 
 @requires_mirror
-def test_mnist_and_isbi_from_mirror(mirror):
+def test_mnist_and_isbi_from_mirror(mirror, monkeypatch):
     mnist = data.load("mnist", split="test")
     assert mnist.images.shape == (10000, 28, 28) and np.bincount(mnist.labels).min() > 800
     isbi = data.load("isbi_membrane", split="train", size=128)
     assert isbi.images.shape == isbi.masks.shape == (30, 128, 128)
     assert set(np.unique(isbi.masks)) == {0, 1} and 0.6 < isbi.masks.mean() < 0.9
-    with pytest.raises(DataError, match="train_images"):
+    monkeypatch.delenv("COURSE_SMALL", raising=False)  # full mode: no stand-in
+    with pytest.raises(DataError, match="train-images"):
         data.load("mnist", split="train")  # not mirrored, no network: a clear error
 
 
