@@ -21,8 +21,9 @@ def mirror_path() -> Path | None:
     return Path(raw) if raw and Path(raw).is_dir() else None
 
 
+MIRROR = mirror_path()  # read once: fixtures below may change COURSE_DATA
 requires_mirror = pytest.mark.skipif(
-    mirror_path() is None, reason="COURSE_DATA (the data mirror) is not set"
+    MIRROR is None, reason="COURSE_DATA (the data mirror) is not set"
 )
 
 
@@ -63,6 +64,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     do_HEAD = do_GET
+
+
+@pytest.fixture
+def mirror(isolated_cache, monkeypatch):
+    """The real data mirror with an empty cache and no network (tests skip without it)."""
+    monkeypatch.setenv("COURSE_DATA", str(MIRROR))
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    return MIRROR
 
 
 @pytest.fixture

@@ -19,13 +19,6 @@ UPOS = {"ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART
 
 
 @pytest.fixture
-def mirror(isolated_cache, monkeypatch):
-    monkeypatch.setenv("COURSE_DATA", str(MIRROR))
-    monkeypatch.setenv("COURSE_OFFLINE", "1")
-    return MIRROR
-
-
-@pytest.fixture
 def offline_small(isolated_cache, monkeypatch):
     monkeypatch.setenv("COURSE_SMALL", "1")
     monkeypatch.setenv("COURSE_OFFLINE", "1")

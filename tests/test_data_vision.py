@@ -24,13 +24,6 @@ VISION = ["cifar10", "mnist", "isbi_membrane", "style_images", "imagenet_samples
 
 
 @pytest.fixture
-def mirror(isolated_cache, monkeypatch):
-    monkeypatch.setenv("COURSE_DATA", str(MIRROR))
-    monkeypatch.setenv("COURSE_OFFLINE", "1")
-    return MIRROR
-
-
-@pytest.fixture
 def offline_small(isolated_cache, monkeypatch):
     monkeypatch.delenv("COURSE_DATA", raising=False)
     monkeypatch.setenv("COURSE_SMALL", "1")
