@@ -4,6 +4,8 @@ crashing the grader, and grading the same submission twice gives the same result
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from course_utils.grading import Limits, grade, sandbox
@@ -14,6 +16,9 @@ SOURCES = sorted((ROOT / "homeworks").glob("*/*.source.ipynb"))
 # As generous as nbval's cell timeout in `make test`: on a loaded 2-core CI machine a
 # training cell of the reference solution once needed 197 s.
 LIMITS = Limits(cell_timeout=300, notebook_timeout=900)
+# Grading the source a second time doubles this file's cost. `make test-offline` sets
+# COURSE_TEST_REGRADE=0: the pass with the mirror (`make test`) checks determinism.
+REGRADE = os.environ.get("COURSE_TEST_REGRADE", "1") != "0"
 
 pytestmark = pytest.mark.skipif(sandbox.probe() != "namespaces",
                                 reason="unshare with namespaces is not available here")
@@ -35,8 +40,9 @@ def test_homework_invariants(source, tmp_path, monkeypatch):
         full.tests, full.events, full.reason)
     assert empty.status == "graded" and empty.score == 0, (empty.tests, empty.reason)
     assert all(t["status"] != "not-run" for t in empty.tests), empty.events
-    again = grade(source, [source], tmp_path / "b", limits=LIMITS, progress=False)
-    assert again[0].fingerprint() == full.fingerprint()
+    if REGRADE:
+        again = grade(source, [source], tmp_path / "b", limits=LIMITS, progress=False)
+        assert again[0].fingerprint() == full.fingerprint()
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
