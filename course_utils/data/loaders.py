@@ -529,3 +529,4 @@ register(Dataset(
 ))
 from course_utils.data import loaders_fasttext, loaders_jobs  # noqa: E402,F401  (more entries)
 from course_utils.data import loaders_vision as _loaders_vision  # noqa: E402,F401  (vision entries)
+from course_utils.data import loaders_captions as _loaders_captions  # noqa: E402,F401  (flickr8k)
