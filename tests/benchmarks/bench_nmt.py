@@ -180,6 +180,9 @@ def run() -> list[dict]:
     start = time.perf_counter()
     best_bleu, best_state, batches, epochs_done, capped, log = -1.0, None, 0, 0.0, False, []
     for epoch in range(1, CFG["epochs"] + 1):
+        if time.perf_counter() - start > budget:  # the budget ran out during the last validation
+            capped = True
+            break
         model.train()
         # sentences of similar source length together, batches in random order
         order = sorted(range(len(train)), key=lambda i: (len(train[i][0]), rng.random()))
