@@ -135,6 +135,10 @@ def _read_member(zf: zipfile.ZipFile, zip_path: Path, basename: str) -> bytes:
     return zf.read(matches[0])
 
 
+def _unreadable(zip_path: Path, exc: Exception) -> DataError:
+    return DataError(f"{zip_path}: not a readable zip ({exc}); delete it and download it again")
+
+
 def read_text_zip(zip_path: Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """(captions by image name, image names by split) from ``Flickr8k_text.zip``."""
     zip_path = Path(zip_path)
@@ -145,7 +149,7 @@ def read_text_zip(zip_path: Path) -> tuple[dict[str, list[str]], dict[str, list[
             splits = {s: parse_image_list(_read_member(zf, zip_path, f), f"{zip_path.name}:{f}")
                       for s, f in FLICKR8K_SPLIT_FILES.items()}
     except zipfile.BadZipFile as exc:
-        raise DataError(f"{zip_path}: not a readable zip ({exc}); delete it and download it again") from None
+        raise _unreadable(zip_path, exc) from None
     return captions, splits
 
 
@@ -193,7 +197,7 @@ def extract_images(zip_path: Path, progress: bool = True) -> Path:
         os.replace(tmp, final)
     except zipfile.BadZipFile as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise DataError(f"{zip_path}: not a readable zip ({exc}); delete it and download it again") from None
+        raise _unreadable(zip_path, exc) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
