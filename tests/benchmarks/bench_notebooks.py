@@ -7,9 +7,6 @@ included, and its headline metrics; a last row counts the notebooks over 60 s.
 Whether the data mirror was used (``COURSE_DATA``) or stand-ins is in the notes.
 The notebooks start from an empty ``COURSE_CACHE`` (as in CI), so decoding and
 feature caches are paid for; ``NB_WARM_CACHE=1`` keeps the user's cache instead.
-
-``NB_ONLY=nlp,vision`` restricts the run to some track folders (a partial run
-keeps the other rows of an earlier full run out of the summary row).
 """
 
 from __future__ import annotations
@@ -18,12 +15,12 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 from course_utils import nbtools
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT_S = 60.0
-ONLY = [t for t in os.environ.get("NB_ONLY", "").split(",") if t]
 WARM = os.environ.get("NB_WARM_CACHE") == "1"
 
 
@@ -33,47 +30,38 @@ def log(msg: str) -> None:
 
 def run() -> list[dict]:
     notebooks = nbtools.course_notebooks(ROOT)
-    if ONLY:
-        notebooks = [p for p in notebooks if p.relative_to(ROOT / "notebooks").parts[0] in ONLY]
     if not notebooks:
-        raise SystemExit(f"no notebooks found under {ROOT / 'notebooks'} (NB_ONLY={ONLY or 'all'})")
+        raise SystemExit(f"no notebooks found under {ROOT / 'notebooks'}")
     data = (f"mirror {os.environ['COURSE_DATA']}" if os.environ.get("COURSE_DATA")
             else "no mirror (cache or stand-ins)")
     data += ", warm cache" if WARM else ", empty cache"
     rows, over, failed = [], [], []
     t0 = time.perf_counter()
-    saved_cache = os.environ.get("COURSE_CACHE")
-    with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as cache:
-        if not WARM:  # kernels inherit the environment: every notebook sees the empty cache
-            os.environ["COURSE_CACHE"] = cache
-        try:
-            for i, path in enumerate(notebooks, 1):
-                load = os.getloadavg()[0]
-                result = nbtools.execute(path, Path(out), ROOT, timeout=300, small=True)
-                rel = str(path.relative_to(ROOT))
-                log(f"{i}/{len(notebooks)} {rel}: {result.status}, {result.seconds:.1f} s")
-                ok = result.status == "ok" and result.seconds <= LIMIT_S
-                if result.status != "ok":
-                    failed.append(rel)
-                elif result.seconds > LIMIT_S:
-                    over.append(rel)
-                notes = f"{data}; 1-min load {load:.1f} at the start; " + (
-                    result.headline or "no headline" if result.status == "ok" else f"FAILED: {result.error}")
-                rows.append({"benchmark": "notebooks", "metric": f"{rel}: small-mode seconds",
-                             "value": round(result.seconds, 1), "target": f"<= {LIMIT_S:.0f} s",
-                             "passed": ok, "seconds": result.seconds, "notes": notes})
-        finally:
-            if saved_cache is None:
-                os.environ.pop("COURSE_CACHE", None)
-            else:
-                os.environ["COURSE_CACHE"] = saved_cache
+    with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as cache, \
+            mock.patch.dict(os.environ, {} if WARM else {"COURSE_CACHE": cache}):
+        # kernels inherit the environment: without NB_WARM_CACHE every notebook sees the empty cache
+        for i, path in enumerate(notebooks, 1):
+            load = os.getloadavg()[0]
+            result = nbtools.execute(path, Path(out), ROOT, timeout=300, small=True)
+            rel = str(path.relative_to(ROOT))
+            log(f"{i}/{len(notebooks)} {rel}: {result.status}, {result.seconds:.1f} s")
+            if result.status != "ok":
+                failed.append(rel)
+            elif result.seconds > LIMIT_S:
+                over.append(rel)
+            notes = f"{data}; 1-min load {load:.1f} at the start; " + (
+                result.headline or "no headline" if result.status == "ok" else f"FAILED: {result.error}")
+            rows.append({"benchmark": "notebooks", "metric": f"{rel}: small-mode seconds",
+                         "value": round(result.seconds, 1), "target": f"<= {LIMIT_S:.0f} s",
+                         "passed": result.status == "ok" and result.seconds <= LIMIT_S,
+                         "seconds": result.seconds, "notes": notes})
     slowest = max(rows, key=lambda r: r["value"])
     rows.append({
         "benchmark": "notebooks", "metric": "notebooks over 60 s or failing (small mode)",
         "value": len(over) + len(failed), "target": "0", "passed": not over and not failed,
         "seconds": time.perf_counter() - t0,
-        "notes": (f"{len(notebooks)} notebooks{' in ' + ','.join(ONLY) if ONLY else ''}, run one at a "
-                  f"time; slowest {slowest['metric'].split(':')[0]} {slowest['value']} s"
+        "notes": (f"{len(notebooks)} notebooks, run one at a time; slowest "
+                  f"{slowest['metric'].split(':')[0]} {slowest['value']} s"
                   + (f"; over: {', '.join(over)}" if over else "")
                   + (f"; failed: {', '.join(failed)}" if failed else "")),
     })
