@@ -23,8 +23,8 @@ EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
 # finishes its loop on a loaded 2-core machine (it exceeded 8 s there once).
 FAST = Limits(cell_timeout=20, notebook_timeout=90)
 
-needs_sandbox = pytest.mark.skipif(sandbox.probe() != "namespaces",
-                                   reason="unshare with namespaces is not available here")
+needs_sandbox = pytest.mark.skipif(sandbox.probe() != "bwrap",
+                                   reason="bubblewrap (the allow-list sandbox) is not available here")
 
 
 def _cell(src, **meta):
@@ -114,8 +114,8 @@ def _tree_hash(folder: Path) -> str:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Grade every fixture submission once (plus a 50 MB notebook made here)."""
-    if sandbox.probe() != "namespaces":
-        pytest.skip("unshare with namespaces is not available here")
+    if sandbox.probe() != "bwrap":
+        pytest.skip("bubblewrap (the allow-list sandbox) is not available here")
     subs = tmp_path_factory.mktemp("subs")
     for f in (FIXTURES / "submissions").iterdir():
         shutil.copy(f, subs / f.name)
@@ -146,7 +146,7 @@ def test_fixture_outcome(graded, name):
         assert any(expected["event"] in e for e in result.events), result.events
     if "flag" in expected:
         assert any(expected["flag"] in f for f in result.flags), result.flags
-    assert result.sandbox == "namespaces"
+    assert result.sandbox == "bwrap"
 
 
 @needs_sandbox

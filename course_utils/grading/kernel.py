@@ -110,11 +110,12 @@ class Kernel:
 
     def __init__(self, workdir: Path, level: str | None, limits: sb.Limits,
                  hide: list[str] = (), env: dict | None = None,
-                 startup_timeout: float = 60.0):
+                 startup_timeout: float = 60.0, binds: list = ()):
         self.workdir = Path(workdir)
         self.level = level
         self.limits = limits
         self.hide = list(hide)
+        self.binds = [list(b) for b in binds]
         self.env = dict(os.environ if env is None else env)
         self.startup_timeout = startup_timeout
         self.proc: subprocess.Popen | None = None
@@ -138,9 +139,9 @@ class Kernel:
         else:
             spec_file = conn_dir / "sandbox.json"
             spec = sb.SandboxSpec(str(self.workdir), self.hide, self.limits,
-                                  sb.user_task_count(os.getuid()), self.env)
+                                  sb.user_task_count(os.getuid()), self.env, self.binds)
             sb.write_spec(spec, spec_file)
-            cmd = sb.kernel_command(spec_file, conn_file, self.level)
+            cmd = sb.kernel_command(spec_file, conn_file, self.level, spec)
             self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=self.env,
                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                          start_new_session=True)

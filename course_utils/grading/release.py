@@ -1,4 +1,6 @@
-"""``course release SOURCE``: the student notebook, written beside the source."""
+"""``course release SOURCE``: the student notebook, written beside the source, and
+the answer key of the trusted checks (``NAME.key.json``, made by running the
+reference solution in the sandbox; never part of the student notebook)."""
 
 from __future__ import annotations
 
@@ -30,17 +32,28 @@ def student_notebook(source_path: Path):
         if info.kind in ("answer", "test"):
             # cell ids survive edits in most front-ends; the grader matches grade_id
             cell.metadata["nbgrader"]["locked"] = info.kind == "test"
+    from course_utils.grading import trusted
+
+    ladder_ids = sorted(trusted.ladders(trusted.instructor_module(source_path)))
     out.metadata["course"] = {"homework": homework_name(source_path), "role": "student"}
+    if ladder_ids:
+        out.metadata["course"]["ladders"] = ladder_ids  # judged by the grader only
     return out
 
 
-def release(source_path: Path) -> tuple[Path, bool]:
-    """Write the student notebook; return (its path, whether the file changed)."""
+def release(source_path: Path, key: bool = True, allow_weak: bool = False) -> tuple[Path, bool]:
+    """Write the student notebook (and, with ``key``, the answer key when it is missing
+    or stale); return (the notebook's path, whether anything changed)."""
     source_path = Path(source_path)
+    key_changed = False
+    if key:
+        from course_utils.grading.grade import write_key
+
+        _, key_changed = write_key(source_path, allow_weak=allow_weak)
     target = student_path(source_path)
     text = nbformat.writes(student_notebook(source_path)) + "\n"
     if target.exists() and target.read_text(encoding="utf-8") == text:
-        return target, False
+        return target, key_changed
     tmp = target.with_suffix(".ipynb.tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(target)

@@ -19,12 +19,25 @@ namespaces, and through this module's launcher, which inside those namespaces
 
 Levels (``probe()`` tells which one this machine gives):
 
-``namespaces``  ``unshare`` works (as root, or as a user with unprivileged user
+``bwrap``       bubblewrap (Debian's ``bubblewrap``) is installed and works: an
+                **allow-list** sandbox. The kernel's file system is built from
+                nothing: the system folders (``/usr``, ``/etc``), the Python
+                installation and the ``course_utils`` package read-only, the data the
+                homework declares read-only (see :class:`Bind`), its own work folder
+                read-write, a private ``/tmp``, ``/proc`` and ``/dev``. Home folders,
+                the temporary folder, other checkouts, other runs' submissions and
+                gradebooks, the sources and answer keys do not exist inside. New
+                user, network, PID, IPC and UTS namespaces, no capabilities, a new
+                session; it dies with the grader (``--die-with-parent``).
+``namespaces``  no bubblewrap, but ``unshare`` works (as root, or as a user with unprivileged user
                 namespaces through ``--map-root-user``): everything above.
+                This is a **deny-list**: everything not hidden stays readable, so the
+                grader treats it as weak.
 ``rlimits``     no ``unshare``: resource limits only. The submission could reach
-                the network and read the source notebook, so the grader refuses
-                unless ``allow_weak=True`` (``--allow-weak-sandbox``) and records
-                the level in every result.
+                the network and read the source notebook.
+
+The grader refuses the two weak levels unless ``allow_weak=True``
+(``--allow-weak-sandbox``), and records the level in every result.
 """
 
 from __future__ import annotations
@@ -65,11 +78,27 @@ class SandboxSpec:
     limits: Limits = field(default_factory=Limits)
     env_tasks: int = 0  # tasks this user already runs (the process limit is per user)
     env: dict = field(default_factory=dict)
+    binds: list = field(default_factory=list)  # [source, destination] pairs, read-only (bwrap)
+
+
+STRONG = "bwrap"
+WEAK = ("namespaces", "rlimits")
+# What every kernel needs from the system, read-only (bwrap level).
+SYSTEM_DIRS = ("/usr", "/etc", "/opt")
 
 
 @functools.lru_cache(maxsize=1)
 def probe() -> str:
     """The strongest sandbox level this machine supports."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is not None:
+        try:
+            ok = subprocess.run(_bwrap_base(bwrap) + ["/bin/true"], capture_output=True,
+                                timeout=20).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            ok = False
+        if ok:
+            return "bwrap"
     unshare = shutil.which("unshare")
     if unshare is None:
         return "rlimits"
@@ -85,11 +114,60 @@ def probe() -> str:
     return "namespaces"
 
 
-def kernel_command(spec_file: Path, connection_file: Path, level: str) -> list[str]:
+def _bwrap_base(bwrap: str) -> list[str]:
+    args = [bwrap, "--die-with-parent", "--unshare-all", "--new-session", "--cap-drop", "ALL",
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        p = Path(top)
+        if p.is_symlink():
+            args += ["--symlink", os.readlink(p), top]
+        elif p.is_dir():
+            args += ["--ro-bind", top, top]
+    for d in SYSTEM_DIRS:
+        if Path(d).is_dir():
+            args += ["--ro-bind", d, d]
+    return args
+
+
+def python_dirs() -> list[str]:
+    """The Python installation and the packages a kernel imports, nothing else."""
+    import course_utils
+
+    found = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix),
+             str(Path(course_utils.__file__).resolve().parent)}
+    for entry in sys.path:
+        real = os.path.realpath(entry) if entry else ""
+        if real and os.path.isdir(real) and ("site-packages" in real or "dist-packages" in real):
+            found.add(real)
+    # the interpreter the venv links to
+    found.add(str(Path(os.path.realpath(sys.executable)).parent.parent))
+    roots = sorted(found)
+    # keep only the outermost folders, and never a folder that holds the repository
+    keep = [r for r in roots if not any(r != o and r.startswith(o.rstrip("/") + "/") for o in roots)]
+    return [r for r in keep if r not in ("/", "/root", "/home", "/tmp", "/work")]
+
+
+def bwrap_command(spec: SandboxSpec, launcher: list[str]) -> list[str]:
+    """The allow-list sandbox: only what the spec names exists inside."""
+    args = _bwrap_base(shutil.which("bwrap") or "bwrap")
+    system = set(SYSTEM_DIRS)
+    for d in python_dirs():
+        if not any(d == s or d.startswith(s + "/") for s in system):
+            args += ["--ro-bind", d, d]
+    for src, dest in spec.binds:
+        args += ["--ro-bind", str(src), str(dest)]
+    args += ["--bind", spec.workdir, spec.workdir, "--chdir", spec.workdir]
+    return args + launcher
+
+
+def kernel_command(spec_file: Path, connection_file: Path, level: str,
+                   spec: SandboxSpec | None = None) -> list[str]:
     launcher = [sys.executable, "-m", "course_utils.grading.sandbox", "--spec", str(spec_file),
                 "--", sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file)]
     if level == "rlimits":
         return launcher
+    if level == "bwrap":
+        return bwrap_command(spec, launcher)
     flags = ["--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]
     if level == "namespaces":
         flags.insert(0, "--map-root-user")
@@ -173,7 +251,7 @@ def user_task_count(uid: int) -> int:
 
 def launch(spec: SandboxSpec, argv: list[str]) -> None:
     """Inside the namespaces: hide, lock, limit, drop privileges, exec the kernel."""
-    in_namespace = os.getpid() == 1
+    in_namespace = os.getpid() == 1  # unshare's level: the launcher hides and locks
     if in_namespace:
         _lock_filesystems(spec.workdir, spec.hide)
         _drop_privileges()
