@@ -375,6 +375,12 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
                         return
     finally:
         kernel.kill()
+        for thread in getattr(kernel, "_audit_threads", []):
+            thread.join(timeout=5)
+        outside = getattr(kernel, "outside_reads", [])
+        if outside:
+            shown = "; ".join(outside[:8]) + (f"; and {len(outside) - 8} more" if len(outside) > 8 else "")
+            result.flags.append(f"reads or lists files outside its work folder: {shown}")
         result.score = round(sum(t.points for t in result.tests), 6)
         result.max_score = round(sum(t.max_points for t in result.tests), 6)
         result.tests = [t.__dict__ for t in result.tests]
@@ -527,10 +533,20 @@ def make_key(source_path: Path, limits: sb.Limits | None = None,
     hw = Homework.load(source_path, need_key=False)
     level = _level(allow_weak)
     record: dict = {}
-    with tempfile.TemporaryDirectory(prefix="course-key-") as tmp:
-        view = trusted.build_view(hw.module, Path(tmp))
-        result = grade_one(hw, source_path, source_path.name, limits or sb.Limits(), level,
-                           [], view, record=record)
+    # the key is made in small mode: a trusted check must not depend on the mode (ladders,
+    # which do, are judged by grading.py with thresholds per mode)
+    saved = os.environ.get("COURSE_SMALL")
+    os.environ["COURSE_SMALL"] = "1"
+    try:
+        with tempfile.TemporaryDirectory(prefix="course-key-") as tmp:
+            view = trusted.build_view(hw.module, Path(tmp))
+            result = grade_one(hw, source_path, source_path.name, limits or sb.Limits(),
+                               level, [], view, record=record)
+    finally:
+        if saved is None:
+            os.environ.pop("COURSE_SMALL", None)
+        else:
+            os.environ["COURSE_SMALL"] = saved
     problems = [f"{t['id']}: {t['status']} {t['message']}".strip() for t in result.tests
                 if t["status"] != "passed"]
     if result.status != "graded" or problems or result.events and any(
@@ -551,8 +567,7 @@ def make_key(source_path: Path, limits: sb.Limits | None = None,
         if seen:
             tests[gid] = seen
     return {"format": ck.KEY_FORMAT, "homework": homework_name(source_path),
-            "source_sha256": digest(source_path), "mode": "small" if os.environ.get(
-                "COURSE_SMALL", "0") == "1" else "full", "tests": tests}
+            "source_sha256": digest(source_path), "mode": "small", "tests": tests}
 
 
 def write_key(source_path: Path, **kwargs) -> tuple[Path, bool]:
@@ -569,11 +584,18 @@ def write_key(source_path: Path, **kwargs) -> tuple[Path, bool]:
     except FormatError:
         pass
     key = make_key(source_path, **kwargs)
-    text = json.dumps(key, indent=1, sort_keys=True) + "\n"
+    text = key_text(key)
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(text)
     tmp.replace(path)
     return path, True
+
+
+def key_text(key: dict) -> str:
+    """The key as JSON, one line per value: lists of numbers stay on one line."""
+    text = json.dumps(key, indent=1, sort_keys=True)
+    flat = re.compile(r"\[\s*((?:-?[\d.eE+-]+|true|false|null)(?:,\s*(?:-?[\d.eE+-]+|true|false|null))*)\s*\]")
+    return flat.sub(lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", text) + "\n"
 
 
 def _level(allow_weak: bool) -> str:

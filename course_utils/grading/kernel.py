@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +106,45 @@ del __grader_make_reset
 '''
 
 
+# Run first of all in a sandboxed kernel: an audit hook (which no Python code can
+# remove) that reports, through a pipe only the grader reads, every file the kernel
+# opens or lists outside the folders it is expected to use. The report makes a flag
+# for a human; the sandbox, not the hook, is what keeps those files out of reach.
+_AUDIT = r'''
+def __grader_audit():
+    import os, sys
+    fd = int(os.environ.pop("COURSE_AUDIT_FD", "-1"))
+    allowed = tuple(p for p in os.environ.pop("COURSE_AUDIT_ALLOW", "").split(os.pathsep) if p)
+    if fd < 0:
+        return
+    write, fspath, normpath, join, getcwd = os.write, os.fspath, os.path.normpath, os.path.join, os.getcwd
+    seen = set()
+    def hook(event, args, _events={"open", "os.listdir", "os.scandir", "glob.glob", "os.walk"}):
+        if event not in _events or not args:
+            return
+        path = args[0]
+        if path is None or isinstance(path, int):
+            return
+        try:
+            path = fspath(path)
+            if isinstance(path, bytes):
+                path = path.decode("utf-8", "replace")
+            path = normpath(join(getcwd(), path))
+        except Exception:
+            return
+        if path.startswith(allowed) or path in seen or len(seen) > 1000:
+            return
+        seen.add(path)
+        try:
+            write(fd, (event + " " + path + "\n").encode("utf-8", "replace"))
+        except OSError:
+            pass
+    sys.addaudithook(hook)
+__grader_audit()
+del __grader_audit
+'''
+
+
 class Kernel:
     """A kernel in a sandbox (or, for self-checks, without one)."""
 
@@ -122,6 +162,8 @@ class Kernel:
         self.client: BlockingKernelClient | None = None
         self.reset_name = "_grader_reset_" + secrets.token_hex(8)
         self.restarts = 0
+        self.outside_reads: list[str] = []  # what the audit hook reported (all starts)
+        self._audit_threads: list[threading.Thread] = []
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -138,13 +180,22 @@ class Kernel:
                                          start_new_session=True)
         else:
             spec_file = conn_dir / "sandbox.json"
+            read_end, write_end = os.pipe()
+            env = dict(self.env, COURSE_AUDIT_FD=str(write_end),
+                       COURSE_AUDIT_ALLOW=os.pathsep.join(self.expected_paths()))
             spec = sb.SandboxSpec(str(self.workdir), self.hide, self.limits,
-                                  sb.user_task_count(os.getuid()), self.env, self.binds)
+                                  sb.user_task_count(os.getuid()), env, self.binds)
             sb.write_spec(spec, spec_file)
             cmd = sb.kernel_command(spec_file, conn_file, self.level, spec)
-            self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=self.env,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                         start_new_session=True)
+            try:
+                self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=self.env,
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                             start_new_session=True, pass_fds=[write_end])
+            finally:
+                os.close(write_end)
+            reader = threading.Thread(target=self._read_audit, args=(read_end,), daemon=True)
+            reader.start()
+            self._audit_threads.append(reader)
         client = BlockingKernelClient()
         client.load_connection_file(str(conn_file))
         client.start_channels()
@@ -161,9 +212,27 @@ class Kernel:
                     self.kill()
                     raise RuntimeError("the kernel did not start in time") from None
         self.client = client
+        if self.level is not None:
+            run = self.execute(_AUDIT, timeout=60, silent=True)
+            if run.status != "ok":
+                raise RuntimeError(f"the grader's audit hook failed: {run.ename}: {run.evalue}")
         run = self.execute(_PREAMBLE.replace("{name}", self.reset_name), timeout=60, silent=True)
         if run.status != "ok":
             raise RuntimeError(f"the grader's preamble failed: {run.ename}: {run.evalue}")
+
+    def expected_paths(self) -> list[str]:
+        """Where a kernel reads without raising a flag: its work folder, the system,
+        the Python installation, the data view and the pseudo file systems."""
+        paths = [str(self.workdir), "/usr", "/etc", "/proc", "/dev", "/sys", "/tmp", "/course",
+                 "/bin", "/lib", "/lib64", "/sbin", "/opt", *sb.python_dirs()]
+        paths += [str(dest) for _, dest in self.binds]
+        return sorted(set(paths))
+
+    def _read_audit(self, fd: int) -> None:
+        with os.fdopen(fd, "rb") as pipe:
+            for raw in pipe:
+                if len(self.outside_reads) < 200:
+                    self.outside_reads.append(raw.decode("utf-8", "replace").rstrip()[:300])
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
