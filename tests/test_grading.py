@@ -210,3 +210,67 @@ def test_self_check_runs_public_tests(tmp_path):
     nbformat.write(nb, student)
     result = check(student, cell_timeout=60)
     assert result.score == 3  # the public tests only: hidden ones are not in the file
+
+
+# ------------------------------------------------------------ trusted checks: the key
+TRUSTED = FIXTURES / "trusted"
+TRUSTED_SOURCE = TRUSTED / "toy_trusted.source.ipynb"
+
+
+def _copy_trusted(tmp_path):
+    for f in ("toy_trusted.source.ipynb", "toy_trusted.ipynb", "toy_trusted.key.json", "grading.py"):
+        shutil.copy(TRUSTED / f, tmp_path / f)
+    return tmp_path / "toy_trusted.source.ipynb"
+
+
+def test_trusted_toy_key_is_current_and_every_point_is_trusted():
+    from course_utils.grading.grade import load_key, trust_table
+
+    assert set(load_key(TRUSTED_SOURCE)) == {"normalize_tests", "soft_targets_tests",
+                                             "top_words_tests"}
+    table = trust_table(TRUSTED_SOURCE)
+    assert table["trusted"] == 8 and table["asserts"] == 0
+    assert table["cells"]["heldout"] == "ladder"
+
+
+def test_a_stale_or_missing_key_is_refused(tmp_path):
+    from course_utils.grading.grade import load_key
+
+    src = _copy_trusted(tmp_path)
+    nb = nbformat.read(src, as_version=4)
+    nb.cells[0].source += " (edited)"
+    nbformat.write(nb, src)
+    with pytest.raises(FormatError, match="stale.*course release"):
+        load_key(src)
+    (tmp_path / "toy_trusted.key.json").unlink()
+    with pytest.raises(FormatError, match="answer key toy_trusted.key.json is missing"):
+        load_key(src)
+
+
+@needs_sandbox
+def test_release_writes_the_key_and_regenerating_gives_no_diff(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_SMALL", "1")
+    src = _copy_trusted(tmp_path)
+    key = tmp_path / "toy_trusted.key.json"
+    before = key.read_bytes()
+    assert release(src) == (tmp_path / "toy_trusted.ipynb", False)  # current: nothing to do
+    key.unlink()
+    path, changed = release(src)
+    assert changed and key.read_bytes() == before  # the same key from a fresh run
+    text = (tmp_path / "toy_trusted.ipynb").read_text()
+    assert "submit(" not in text and "vectorizer" not in text and '"ladders"' in text
+
+
+@needs_sandbox
+def test_a_reference_that_fails_its_checks_gets_no_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_SMALL", "1")
+    src = _copy_trusted(tmp_path)
+    nb = nbformat.read(src, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "top_words":
+            cell.source = cell.source.replace("counts = ", "raise ValueError('broken')\n    counts = ")
+    nbformat.write(nb, src)
+    (tmp_path / "toy_trusted.key.json").unlink()
+    with pytest.raises(FormatError, match="does not pass its own tests"):
+        release(src)
+    assert not (tmp_path / "toy_trusted.key.json").exists()

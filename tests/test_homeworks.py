@@ -55,3 +55,14 @@ def test_hidden_tests_do_not_trust_kernel_state(source):
         if "BEGIN HIDDEN TESTS" in cell.source:
             assert "in globals()" not in cell.source and "in locals()" not in cell.source, (
                 f"{source.name}: a hidden test branches on kernel state:\n{cell.source}")
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
+def test_answer_key_is_current_and_every_point_is_trusted(source):
+    """The key matches the source (`course release` regenerates it otherwise), and
+    no test cell is judged by the kernel's reply status alone."""
+    from course_utils.grading.grade import trust_table
+
+    table = trust_table(source)  # raises on a missing or stale key
+    asserts = [g for g, how in table["cells"].items() if how == "asserts"]
+    assert not asserts, f"{source.name}: judged by asserts only: {asserts}"

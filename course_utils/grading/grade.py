@@ -440,6 +440,21 @@ def trusted_digest(source_path: Path) -> str:
     return digest(b"".join(p.read_bytes() if p.is_file() else b"-" for p in parts))
 
 
+def trust_table(source_path: Path) -> dict:
+    """Points by how they are judged: ``trusted`` (checks against the key, or a
+    ladder computed by the grader) and ``asserts`` (the kernel's reply status only)."""
+    hw = Homework.load(source_path)
+    out = {"trusted": 0.0, "asserts": 0.0, "cells": {}}
+    for c in hw.cells:
+        if c.kind != "test":
+            continue
+        how = ("ladder" if c.grade_id in hw.ladders else
+               "checks" if hw.key.get(c.grade_id) else "asserts")
+        out["cells"][c.grade_id] = how
+        out["asserts" if how == "asserts" else "trusted"] += c.points
+    return out
+
+
 def key_path(source_path: Path) -> Path:
     return Path(source_path).with_name(homework_name(source_path) + ck.KEY_SUFFIX)
 
