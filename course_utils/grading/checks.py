@@ -75,7 +75,10 @@ def to_plain(value, folder: Path | None = None, depth: int = 0):
                                   "data": [_float_out(x) if isinstance(x, float) else x
                                            for x in arr.ravel().tolist()]}}
         name = secrets.token_hex(16) + ".npy"
-        np.save(Path(folder) / name, arr, allow_pickle=False)
+        if isinstance(folder, Outbox):
+            folder.save_npy(name, arr)
+        else:
+            np.save(Path(folder) / name, arr, allow_pickle=False)
         return {"__npy__": name}
     if type(value) in (list, tuple):
         return [to_plain(v, folder, depth + 1) for v in value]
@@ -151,6 +154,57 @@ def call_and_submit(token: str, target: str) -> None:
 
 
 # ====================================================================== grader side
+class Outbox:
+    """The folder arrays cross through, as the grader opened it before the kernel
+    started: every later access goes through that directory descriptor and refuses
+    symbolic links, so a kernel that swaps the folder or a file in it for a link
+    cannot make the grader read or write anywhere else."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+
+    def read_npy(self, name: str):
+        import stat
+
+        import numpy as np
+
+        if not NPY_NAME.fullmatch(name):
+            raise CheckError(f"bad array reference {name!r}")
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=self.fd)
+        except OSError:
+            raise CheckError(f"the array file {name} is missing") from None
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise CheckError(f"the array file {name} is not a regular file")
+            if info.st_size > MAX_ARRAY_BYTES:
+                raise CheckError(f"the array file {name} is over {MAX_ARRAY_BYTES // 2**20} MB")
+            return np.load(fh, allow_pickle=False)
+
+    def write_text(self, name: str, text: str) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9_]+\.json", name):
+            raise ValueError(f"bad file name {name!r}")
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644,
+                     dir_fd=self.fd)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+
+    def save_npy(self, name: str, arr) -> None:
+        import numpy as np
+
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644,
+                     dir_fd=self.fd)
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, arr, allow_pickle=False)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
 def from_plain(data, folder: Path | None = None, depth: int = 0):
     """Decode plain data (as ``to_plain`` wrote it) into Python values and plain
     ndarrays. Anything else raises CheckError: this runs on what the kernel sent."""
@@ -180,12 +234,12 @@ def from_plain(data, folder: Path | None = None, depth: int = 0):
         name = str(data["__npy__"])
         if folder is None or not NPY_NAME.fullmatch(name):
             raise CheckError(f"bad array reference {name!r}")
-        path = Path(folder) / name
-        if path.is_symlink() or not path.is_file():
-            raise CheckError(f"the array file {name} is missing")
-        if path.stat().st_size > MAX_ARRAY_BYTES:
-            raise CheckError(f"the array file {name} is over {MAX_ARRAY_BYTES // 2**20} MB")
-        arr = np.load(path, allow_pickle=False)
+        box = folder if isinstance(folder, Outbox) else Outbox(folder)
+        try:
+            arr = box.read_npy(name)
+        finally:
+            if box is not folder:
+                box.close()
         if arr.dtype.kind not in ARRAY_KINDS:
             raise CheckError(f"arrays of dtype {arr.dtype} are not accepted")
         return np.array(arr, copy=True)
@@ -298,6 +352,8 @@ class Received:
 def collect(outputs: list, folder: Path) -> list[Received]:
     """The values a cell sent, in order, decoded (errors recorded, never raised)."""
     found = []
+    if len(outputs) > 10_000:
+        return [Received("?", error="more than 10,000 outputs in one cell")]
     for out in outputs:
         if out.get("output_type") not in ("display_data", "execute_result"):
             continue
@@ -306,7 +362,7 @@ def collect(outputs: list, folder: Path) -> list[Received]:
             continue
         try:  # plain JSON types only, whatever container the message arrived in
             payload = json.loads(payload if isinstance(payload, str) else json.dumps(payload))
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):
             found.append(Received("?", error="an unreadable check message"))
             continue
         if not isinstance(payload, dict) or not isinstance(payload.get("name"), str):
@@ -320,7 +376,7 @@ def collect(outputs: list, folder: Path) -> list[Received]:
                 if t is not None and (type(t) not in (int, float) or not 0 <= t < 1e6):
                     raise CheckError(f"bad {tol}")
                 setattr(item, tol, t)
-        except (CheckError, ValueError, TypeError, KeyError, OSError) as exc:
+        except (CheckError, ValueError, TypeError, KeyError, OSError, RecursionError) as exc:
             item.error = f"{type(exc).__name__}: {str(exc)[:200]}"
         found.append(item)
     return found

@@ -224,13 +224,13 @@ def _describe(run: CellRun) -> str:
     return run.status
 
 
-def _run_ladder(step: Step, kernel, io_folder: Path, start: float, limits: sb.Limits,
+def _run_ladder(step: Step, kernel, start: float, limits: sb.Limits,
                 small: bool, t: "TestResult") -> CellRun:
     """Points of a ladder cell, computed here from the predictions the kernel sent."""
     ladder = step.ladder
     began = time.monotonic()
     deadline = min(start + limits.notebook_timeout, began + max(limits.cell_timeout, 1))
-    session = trusted.Session(kernel, io_folder, deadline, small)
+    session = trusted.Session(kernel, kernel.outbox, deadline, small)
     t.trusted = True
     try:
         value = float(ladder.evaluate(session))
@@ -315,7 +315,7 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
                     t.status, t.points = "passed", t.max_points  # making the key: not judged
                     continue
                 if step.ladder is not None and (run is None or run.status == "ok"):
-                    run = _run_ladder(step, kernel, io_folder, start, limits, small, t)
+                    run = _run_ladder(step, kernel, start, limits, small, t)
                     if run.status == "ok":
                         continue
                 elif (run is None or run.status == "ok") and step.hidden_code.strip():
@@ -324,9 +324,9 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
                     t.seconds += hidden_run.seconds
                     run = hidden_run
                     if record is not None:
-                        record[step.cell.grade_id] = ck.collect(hidden_run.outputs, io_folder)
+                        record[step.cell.grade_id] = ck.collect(hidden_run.outputs, kernel.outbox)
                     if hidden_run.status == "ok" and step.checks and record is None:
-                        received = ck.collect(hidden_run.outputs, io_folder)
+                        received = ck.collect(hidden_run.outputs, kernel.outbox)
                         ok, why = ck.judge(step.checks, received)
                         t.trusted = True
                         if not ok:
@@ -353,9 +353,9 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
                 if run.status in ("ok", "error"):
                     done.append(step)
                     if run.status == "error" and step.kind == "answer":
-                        result.events.append(f"answer {label} raised {run.ename}")
+                        result.events.append(f"answer {label} raised {run.ename[:100]}")
                     elif run.status == "error":
-                        result.events.append(f"{label} (instructor code) raised {run.ename}: "
+                        result.events.append(f"{label} (instructor code) raised {run.ename[:100]}: "
                                              f"{run.evalue[:200]}")
             if run.status in ("timeout", "died"):
                 what = (f"timed out after {run.seconds:.0f} s" if run.status == "timeout"
@@ -375,12 +375,14 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
                         return
     finally:
         kernel.kill()
+        if getattr(kernel, "outbox", None) is not None:
+            kernel.outbox.close()
         for thread in getattr(kernel, "_audit_threads", []):
             thread.join(timeout=5)
         outside = getattr(kernel, "outside_reads", [])
         if outside:
             shown = "; ".join(outside[:8]) + (f"; and {len(outside) - 8} more" if len(outside) > 8 else "")
-            result.flags.append(f"reads or lists files outside its work folder: {shown}")
+            result.flags.append(f"reads or lists files outside its work folder, or starts programs: {shown}")
         result.score = round(sum(t.points for t in result.tests), 6)
         result.max_score = round(sum(t.max_points for t in result.tests), 6)
         result.tests = [t.__dict__ for t in result.tests]
@@ -521,8 +523,7 @@ def grade_one(hw: Homework, sub_path: Path, sub_rel: str, limits: sb.Limits, lev
             result.flags.append(f"answer {gid}: {why}")
     plan = build_plan(source_cells, answers, hw.key, hw.ladders)
     workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
-    io_folder = workdir / ".course_checks"
-    io_folder.mkdir()
+    io_folder = workdir / ".course_checks"  # made by the kernel before each start
     env = kernel_env(workdir, io_folder, level, view)
     binds = view.binds if (view is not None and level == sb.STRONG) else []
 

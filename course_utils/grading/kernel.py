@@ -15,6 +15,7 @@ import json
 import os
 import queue
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -119,7 +120,25 @@ def __grader_audit():
         return
     write, fspath, normpath, join, getcwd = os.write, os.fspath, os.path.normpath, os.path.join, os.getcwd
     seen = set()
-    def hook(event, args, _events={"open", "os.listdir", "os.scandir", "glob.glob", "os.walk"}):
+    def hook(event, args, _events={"open", "os.listdir", "os.scandir", "glob.glob", "os.walk"},
+             _spawn={"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn"},
+             _benign={"ldconfig", "fc-list", "fc-match", "uname", "nvidia-smi", "lscpu"}):
+        if event in _spawn:
+            try:
+                argv = args[1] if event == "subprocess.Popen" else args[0]
+                first = argv[0] if isinstance(argv, (list, tuple)) and argv else argv
+                if str(first).rsplit("/", 1)[-1] in _benign:  # libraries probing the system
+                    return
+                what = event + " " + repr(argv)[:200]
+            except Exception:
+                what = event
+            if what not in seen and len(seen) <= 1000:
+                seen.add(what)
+                try:
+                    write(fd, (what.replace("\n", " ") + "\n").encode("utf-8", "replace"))
+                except OSError:
+                    pass
+            return
         if event not in _events or not args:
             return
         path = args[0]
@@ -163,12 +182,15 @@ class Kernel:
         self.reset_name = "_grader_reset_" + secrets.token_hex(8)
         self.restarts = 0
         self.outside_reads: list[str] = []  # what the audit hook reported (all starts)
+        self.outbox = None  # checks.Outbox of the checks folder (sandboxed kernels)
         self._audit_threads: list[threading.Thread] = []
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.workdir, 0o700)
+        if self.level is not None:
+            self._fresh_outbox()
         conn_dir = Path(tempfile.mkdtemp(prefix="k", dir=self.workdir))
         conn_file = conn_dir / "kernel.json"
         write_connection_file(str(conn_file), transport="ipc", ip=str(conn_dir / "s"))
@@ -184,7 +206,8 @@ class Kernel:
             env = dict(self.env, COURSE_AUDIT_FD=str(write_end),
                        COURSE_AUDIT_ALLOW=os.pathsep.join(self.expected_paths()))
             spec = sb.SandboxSpec(str(self.workdir), self.hide, self.limits,
-                                  sb.user_task_count(os.getuid()), env, self.binds)
+                                  sb.user_task_count(os.getuid()), env, self.binds,
+                                  home="/tmp/home" if self.level == sb.STRONG else "")
             sb.write_spec(spec, spec_file)
             cmd = sb.kernel_command(spec_file, conn_file, self.level, spec)
             try:
@@ -253,9 +276,29 @@ class Kernel:
         self.proc = None
 
     def restart(self) -> None:
+        """A new kernel in an emptied work folder: the grader replays the cells that
+        had run, so nothing a submission planted for the next kernel survives."""
         self.kill()
         self.restarts += 1
+        if self.level is not None:
+            for entry in list(self.workdir.iterdir()):
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
         self.start()
+
+    def _fresh_outbox(self) -> None:
+        """The checks folder, opened before the kernel can touch it."""
+        from course_utils.grading import checks
+
+        if self.outbox is not None:
+            self.outbox.close()
+        folder = self.workdir / ".course_checks"
+        if folder.is_symlink() or folder.exists():
+            shutil.rmtree(folder, ignore_errors=True) if folder.is_dir() and not folder.is_symlink() else folder.unlink()
+        folder.mkdir()
+        self.outbox = checks.Outbox(folder)
 
     # ------------------------------------------------------------------ execution
     def execute(self, code: str, timeout: float, silent: bool = False,

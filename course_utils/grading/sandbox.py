@@ -79,6 +79,7 @@ class SandboxSpec:
     env_tasks: int = 0  # tasks this user already runs (the process limit is per user)
     env: dict = field(default_factory=dict)
     binds: list = field(default_factory=list)  # [source, destination] pairs, read-only (bwrap)
+    home: str = ""  # HOME and the IPython/matplotlib folders; "" = the work folder
 
 
 STRONG = "bwrap"
@@ -162,8 +163,11 @@ def bwrap_command(spec: SandboxSpec, launcher: list[str]) -> list[str]:
 
 def kernel_command(spec_file: Path, connection_file: Path, level: str,
                    spec: SandboxSpec | None = None) -> list[str]:
-    launcher = [sys.executable, "-m", "course_utils.grading.sandbox", "--spec", str(spec_file),
-                "--", sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file)]
+    # -P: the work folder (the kernel's cwd) is not put first on sys.path, so a module a
+    # submission wrote there (json.py, ipykernel_launcher.py) is not what starts next time
+    launcher = [sys.executable, "-P", "-m", "course_utils.grading.sandbox", "--spec",
+                str(spec_file), "--", sys.executable, "-P", "-m", "ipykernel_launcher",
+                "-f", str(connection_file)]
     if level == "rlimits":
         return launcher
     if level == "bwrap":
@@ -268,13 +272,20 @@ def launch(spec: SandboxSpec, argv: list[str]) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     os.chdir(spec.workdir)
     env = dict(spec.env)
+    # bwrap level: HOME (IPython's startup files, matplotlib's and Jupyter's folders) is
+    # in the sandbox's private /tmp, new at every kernel start, so nothing planted
+    # there survives a restart
+    home = spec.home or spec.workdir
+    os.makedirs(home, exist_ok=True)
     env.update({
-        "HOME": spec.workdir, "TMPDIR": spec.workdir, "PYTHONHASHSEED": "0",
+        "HOME": home, "TMPDIR": spec.workdir, "PYTHONHASHSEED": "0",
         "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
-        "JUPYTER_PLATFORM_DIRS": "1", "IPYTHONDIR": os.path.join(spec.workdir, ".ipython"),
-        "MPLCONFIGDIR": os.path.join(spec.workdir, ".mpl"),
+        "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
+        "JUPYTER_PLATFORM_DIRS": "1", "IPYTHONDIR": os.path.join(home, ".ipython"),
+        "MPLCONFIGDIR": os.path.join(home, ".mpl"),
     })
+    for var in ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONSAFEPATH"):
+        env.pop(var, None)
     os.execvpe(argv[0], argv, env)
 
 
