@@ -191,6 +191,47 @@ def test_toxic_comments_and_glove_from_mirror(isolated_cache, monkeypatch):
     assert kv.most_similar("king", topn=5)[0][0] in {"prince", "queen"}
 
 
+def _toxic_parts():
+    every = data.load("toxic_comments")
+    train = data.load("toxic_comments", split="train")
+    heldout = data.load("toxic_comments", split="heldout")
+    return every, train, heldout
+
+
+def _check_toxic_split_rule(every, train, heldout):
+    # the rule, written out again: SHA-256 of the UTF-8 text, modulo 5; bucket 0 is held out
+    bucket = every["comment_text"].map(
+        lambda t: int(hashlib.sha256(t.encode("utf-8")).hexdigest(), 16) % 5)
+    assert heldout["comment_text"].tolist() == every.loc[bucket == 0, "comment_text"].tolist()
+    assert train["comment_text"].tolist() == every.loc[bucket != 0, "comment_text"].tolist()
+    assert heldout["should_ban"].tolist() == every.loc[bucket == 0, "should_ban"].tolist()
+    assert not set(train["comment_text"]) & set(heldout["comment_text"])
+    assert list(train.index) == list(range(len(train)))  # a fresh index, as for every split
+    assert data.load("toxic_comments", split="all").equals(every)
+
+
+@requires_mirror
+def test_toxic_comments_splits_from_mirror(mirror):
+    every, train, heldout = _toxic_parts()
+    assert (len(every), len(train), len(heldout)) == (1000, 804, 196)
+    _check_toxic_split_rule(every, train, heldout)
+    assert set(heldout["should_ban"]) == {0, 1}
+
+
+def test_toxic_comments_splits_of_the_standin(isolated_cache, monkeypatch):
+    monkeypatch.setenv("COURSE_SMALL", "1")
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    with pytest.warns(StandInWarning):
+        every, train, heldout = _toxic_parts()
+        _check_toxic_split_rule(every, train, heldout)
+    assert len(every) == 1000 and 150 < len(heldout) < 250
+
+
+def test_toxic_comments_bad_split_is_rejected(isolated_cache):
+    with pytest.raises(ValueError, match=r"no split 'test'.*'train', 'heldout'"):
+        data.load("toxic_comments", split="test")
+
+
 def test_glove_standin_is_trained_on_gensim_corpus(isolated_cache, monkeypatch):
     monkeypatch.setenv("COURSE_SMALL", "1")
     monkeypatch.setenv("COURSE_OFFLINE", "1")
