@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -177,7 +178,55 @@ def split_test(source: str) -> tuple[str, str]:
 
 
 def scan(code: str) -> list[str]:
-    return [why for pattern, why in SUSPICIOUS.items() if re.search(pattern, code)]
+    """Flags for a human: the kernel-machinery patterns above and the static checks of
+    :func:`course_utils.grading.integrity.scan` (patched libraries, lying classes,
+    frames and gc, large literal tables, paths outside the work folder)."""
+    from course_utils.grading import integrity
+
+    found = [why for pattern, why in SUSPICIOUS.items() if re.search(pattern, code)]
+    for flag in integrity.scan(code):
+        if flag not in found:
+            found.append(flag)
+    chars, items = _literal_size(code)
+    if chars > MAX_LITERAL_CHARS or items > MAX_LITERAL_ITEMS:
+        found.append(f"large literal data: {chars:,} characters of string literals and "
+                     f"{items:,} literal items in the cell (embedded answers or labels?)")
+    return found
+
+
+# An answer cell holding more literal data than this is flagged, however it is cut up.
+MAX_LITERAL_CHARS = 20_000
+MAX_LITERAL_ITEMS = 2_000
+# Flags that make the kernel's own verdict worthless: tests judged in the kernel (assert
+# style) score nothing for such a submission; trusted checks and ladders are unaffected.
+SEVERE = ("rebinds module attribute", "patches library class", "mock patching",
+          "edits sys.modules", "edits import hooks", "edits builtins", "rebinds module name",
+          "assigns special attribute", "defines", "subclasses", "walks frames or gc",
+          "low-level access", "runs background code",
+          *(why for why in SUSPICIOUS.values() if not why.startswith("exits, forks")))
+
+
+def _literal_size(code: str) -> tuple[int, int]:
+    import ast
+
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return len(code) if len(code) > MAX_LITERAL_CHARS * 2 else 0, 0
+    chars = items = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
+            chars += len(node.value)
+        elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            items += len(node.elts)
+        elif isinstance(node, ast.Dict):
+            items += len(node.keys)
+    return chars, items
+
+
+def _severe(flag: str) -> bool:
+    reason = flag.split(": ", 1)[1] if flag.startswith("answer ") else flag
+    return any(reason.startswith(s) for s in SEVERE)
 
 
 # --------------------------------------------------------------------- executing
@@ -258,7 +307,8 @@ def _run_ladder(step: Step, kernel, start: float, limits: sb.Limits,
 
 def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Result,
                  io_folder: Path | None = None, record: dict | None = None,
-                 small: bool = True, self_check: bool = False) -> None:
+                 small: bool = True, self_check: bool = False, modules: tuple = (),
+                 distrust_asserts: bool = False) -> None:
     """Run the plan; fill ``result.tests``, ``score`` and ``events``.
 
     ``record``: a dict to fill with the values each test cell sent (making the
@@ -270,6 +320,7 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
     result.tests = [tests[s.cell.grade_id] for s in plan if s.kind == "test"]
     start = time.monotonic()
     done: list[Step] = []  # non-test steps that ran (to replay after a restart)
+    distrust = distrust_asserts  # the kernel's own verdict is not worth anything
     kernel = make_kernel()
     real_execute = kernel.execute
 
@@ -292,6 +343,19 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
                         tests[s.cell.grade_id].message = "not run: the notebook time limit was reached"
                 break
             timeout = min(limits.cell_timeout, left)
+            if step.kind == "answer" and kernel.level is not None and not kernel.snapshotted:
+                kernel.snapshot(modules)
+            if step.kind == "test" and kernel.level is not None:
+                restored = kernel.restore_integrity()
+                if restored is None:
+                    result.flags.append(f"before {label}: the grader's integrity restore did not "
+                                        "answer as expected; tests judged in the kernel fail")
+                    distrust = True
+                elif restored:
+                    shown = ", ".join(restored[:12]) + (" ..." if len(restored) > 12 else "")
+                    result.flags.append(f"before {label}: restored what the submission patched: "
+                                        f"{shown}")
+                    distrust = True
             if step.kind == "test":
                 tampered = kernel.reset_hooks()
                 if tampered is None or tampered:
@@ -304,6 +368,11 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
                             tests[s.cell.grade_id].message = "not trusted: the submission modified the kernel"
                     break
                 t = tests[step.cell.grade_id]
+                if distrust and not step.checks and step.ladder is None:
+                    t.status = "failed"
+                    t.message = ("not trusted: the submission patches or fakes what the tests rely "
+                                 "on (see the flags); left to the instructor's review")
+                    continue
                 if self_check and (step.ladder is not None or not _has_code(step.code)):
                     t.message = "judged by the grader only (held-out data or hidden tests)"
                     continue
@@ -369,6 +438,8 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
                                      f"{len(done)} cell(s)")
                 for old in list(done):
                     left = limits.notebook_timeout - (time.monotonic() - start)
+                    if old.kind == "answer" and kernel.level is not None and not kernel.snapshotted:
+                        kernel.snapshot(modules)
                     replay = kernel.execute(old.code, max(min(limits.cell_timeout, left), 1))
                     if replay.status in ("timeout", "died"):
                         result.events.append("a replayed cell failed; the rest was not run")
@@ -391,7 +462,13 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
 
 # --------------------------------------------------------------------- grading
 def _safe_id(rel: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "__", rel.removesuffix(".ipynb"))
+    """A file name for one submission's results; names that had to be changed get a
+    short digest, so two submissions never share a results or feedback file."""
+    base = rel.removesuffix(".ipynb")
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "__", base)
+    if safe != base or "__" in base:
+        safe += "-" + digest(rel.encode())[:8]
+    return safe
 
 
 def kernel_env(workdir: Path, io_folder: Path, level: str, view: trusted.View | None) -> dict:
@@ -401,6 +478,10 @@ def kernel_env(workdir: Path, io_folder: Path, level: str, view: trusted.View | 
            if not re.search(r"TOKEN|SECRET|PASSWORD|KEY|CREDENTIAL", k, re.I)}
     env["COURSE_SMALL"] = os.environ.get("COURSE_SMALL", "0")
     env[ck.ENV] = str(io_folder)
+    for var in ("PWD", "OLDPWD", "VIRTUAL_ENV", "PS1", "SSH_AUTH_SOCK", "XDG_RUNTIME_DIR"):
+        env.pop(var, None)  # the grader's own folders are none of the kernel's business
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin",
+                                   "/usr/bin", "/bin"])
     if level == sb.STRONG:
         for var in ("COURSE_DATA", "COURSE_DATA_VERIFIED", *trusted.LIBRARY_VARS):
             env.pop(var, None)
@@ -420,6 +501,12 @@ class Homework:
     key: dict  # grade_id -> {check name: {"value", "atol", "rtol"}}
     ladders: dict
     module: object = None
+
+    @property
+    def modules(self) -> tuple:
+        """Modules the instructor's cells import: watched by the integrity restore."""
+        return imported_modules(c.source for c in self.cells
+                                if c.kind != "answer" and c.cell_type == "code")
 
     @classmethod
     def load(cls, source_path: Path, need_key: bool = True) -> "Homework":
@@ -455,6 +542,23 @@ def trust_table(source_path: Path) -> dict:
         out["cells"][c.grade_id] = how
         out["asserts" if how == "asserts" else "trusted"] += c.points
     return out
+
+
+def imported_modules(sources) -> tuple:
+    import ast
+
+    found = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module)
+    return tuple(sorted(found))
 
 
 def key_path(source_path: Path) -> Path:
@@ -532,7 +636,8 @@ def grade_one(hw: Homework, sub_path: Path, sub_rel: str, limits: sb.Limits, lev
 
     try:
         execute_plan(plan, make_kernel, limits, result, io_folder, record=record,
-                     small=env["COURSE_SMALL"] == "1")
+                     small=env["COURSE_SMALL"] == "1", modules=hw.modules,
+                     distrust_asserts=any(_severe(f) for f in result.flags))
     except RuntimeError as exc:  # the kernel could not start
         result.status, result.reason = "error", f"grader error: {exc}"
     finally:

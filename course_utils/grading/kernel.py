@@ -46,7 +46,7 @@ class CellRun:
 # Run silently right after the kernel starts, before any student code: it keeps
 # what the reset must restore in a closure, under a name drawn per kernel.
 _PREAMBLE = r'''
-def __grader_make_reset():
+def __grader_make_reset(NONCE="{nonce}"):
     import builtins, sys
     ip = get_ipython()
     kernel = getattr(ip, "kernel", None)
@@ -99,7 +99,7 @@ def __grader_make_reset():
             owners.add(("instance", type(obj).__qualname__))
             tampered += [f"{k[1]}.{k[2]}" for k in set(now) | set(methods)
                          if k[:2] in owners and k[2] in names and now.get(k) is not methods.get(k)]
-        return sorted(set(tampered))
+        return [NONCE] + sorted(set(tampered))
     return reset
 
 setattr(__import__("builtins"), "{name}", __grader_make_reset())
@@ -180,6 +180,11 @@ class Kernel:
         self.proc: subprocess.Popen | None = None
         self.client: BlockingKernelClient | None = None
         self.reset_name = "_grader_reset_" + secrets.token_hex(8)
+        # the grader's functions in the kernel answer with this first: a stand-in
+        # installed by a submission does not know it
+        self.nonce = secrets.token_hex(16)
+        self.restore_name = "_grader_restore_" + secrets.token_hex(8)
+        self.snapshotted = False  # integrity snapshot taken in this kernel's life
         self.restarts = 0
         self.outside_reads: list[str] = []  # what the audit hook reported (all starts)
         self.outbox = None  # checks.Outbox of the checks folder (sandboxed kernels)
@@ -239,7 +244,8 @@ class Kernel:
             run = self.execute(_AUDIT, timeout=60, silent=True)
             if run.status != "ok":
                 raise RuntimeError(f"the grader's audit hook failed: {run.ename}: {run.evalue}")
-        run = self.execute(_PREAMBLE.replace("{name}", self.reset_name), timeout=60, silent=True)
+        run = self.execute(_PREAMBLE.replace("{name}", self.reset_name)
+                           .replace("{nonce}", self.nonce), timeout=60, silent=True)
         if run.status != "ok":
             raise RuntimeError(f"the grader's preamble failed: {run.ename}: {run.evalue}")
 
@@ -280,6 +286,7 @@ class Kernel:
         had run, so nothing a submission planted for the next kernel survives."""
         self.kill()
         self.restarts += 1
+        self.snapshotted = False
         if self.level is not None:
             for entry in list(self.workdir.iterdir()):
                 if entry.is_dir() and not entry.is_symlink():
@@ -329,12 +336,15 @@ class Kernel:
                     if kind == "status" and msg["content"]["execution_state"] == "idle":
                         idle = True
                     elif kind in ("stream", "display_data", "execute_result", "error"):
-                        blob = len(json.dumps(msg["content"], default=str))
-                        if size + blob <= self.limits.max_output_bytes:
+                        try:
+                            blob = len(json.dumps(msg["content"], default=str))
+                        except (RecursionError, ValueError, TypeError):
+                            blob = None  # unreadable (e.g. nested 1,000 deep): dropped
+                        if blob is not None and size + blob <= self.limits.max_output_bytes:
                             size += blob
                             try:
                                 outputs.append(nbformat.v4.output_from_msg(msg))
-                            except ValueError:
+                            except (ValueError, RecursionError):
                                 pass
                         else:
                             truncated = True
@@ -357,6 +367,32 @@ class Kernel:
         return CellRun("error", seconds, reply.get("ename", ""), str(reply.get("evalue", ""))[:2000],
                        outputs=outputs, truncated=truncated)
 
+    def snapshot(self, extra_modules=()) -> None:
+        """Take the integrity snapshot (:mod:`course_utils.grading.integrity`): run
+        once per kernel, after the instructor's setup cells and before any answer."""
+        from course_utils.grading import integrity
+
+        source = integrity.snapshot_source(self.restore_name, extra_modules)
+        # restore() answers with the nonce first, as the hook reset does
+        marker = "        return _sorted(_set(found))"
+        if source.count(marker) != 1:
+            raise RuntimeError("integrity.SNAPSHOT_SOURCE changed: restore's return not found")
+        source = source.replace(marker, f"        return [{self.nonce!r}] + _sorted(_set(found))")
+        run = self.execute(source, timeout=120, silent=True)
+        if run.status != "ok":
+            raise RuntimeError(f"the grader's integrity snapshot failed: {run.ename}: "
+                               f"{run.evalue[:300]}")
+        self.snapshotted = True
+
+    def restore_integrity(self) -> list[str] | None:
+        """Put back what a submission patched in the libraries tests rely on; return
+        what that was (None when the restore did not answer as expected)."""
+        if not self.snapshotted:
+            return []
+        run = self.execute("", timeout=60, silent=True,
+                           user_expressions={"restore": f"{self.restore_name}()"})
+        return _list_answer(run, "restore", self.nonce)
+
     def reset_hooks(self) -> list[str] | None:
         """Undo student hooks before a test; return what was found replaced
         (None when the reset did not answer as expected).
@@ -367,12 +403,24 @@ class Kernel:
         """
         run = self.execute("", timeout=30, silent=True,
                            user_expressions={"reset": f"{self.reset_name}()"})
-        answer = run.user_expressions.get("reset") or {}
-        if run.status != "ok" or answer.get("status") != "ok":
-            return None
-        text = (answer.get("data") or {}).get("text/plain", "")
-        try:
-            found = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            return None
-        return [str(x) for x in found] if isinstance(found, list) else None
+        return _list_answer(run, "reset", self.nonce)
+
+
+def _list_answer(run: CellRun, name: str, nonce: str) -> list[str] | None:
+    """A list of strings evaluated as a user expression, or None when the kernel's
+    answer is anything else (a sign that the grader's code there was tampered with)."""
+    answer = run.user_expressions.get(name) or {}
+    if run.status != "ok" or answer.get("status") != "ok":
+        return None
+    text = (answer.get("data") or {}).get("text/plain", "")
+    if len(text) > 200_000:
+        return None
+    try:
+        found = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if not isinstance(found, list) or not all(isinstance(x, str) for x in found):
+        return None
+    if not found or found[0] != nonce:
+        return None
+    return [x[:200] for x in found[1:]]

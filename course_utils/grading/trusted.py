@@ -87,8 +87,12 @@ class Session:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", target):
             raise ValueError(f"not a name: {target!r}")
         token = "call_" + secrets.token_hex(8)
-        payload = checks.to_plain(list(args), self._io)
-        self._io.write_text(f"{token}.json", json.dumps(payload))
+        try:
+            payload = checks.to_plain(list(args), self._io)
+            self._io.write_text(f"{token}.json", json.dumps(payload))
+        except OSError as exc:  # e.g. the submission removed its checks folder
+            raise LadderError(f"the grader could not pass the inputs to {target}: the "
+                              f"checks folder was changed ({exc.strerror})") from None
         left = self._deadline - time.monotonic()
         if left <= 0:
             raise LadderError("the notebook time limit was reached")
