@@ -195,7 +195,7 @@ def scan(code: str) -> list[str]:
 
 
 # An answer cell holding more literal data than this is flagged, however it is cut up.
-MAX_LITERAL_CHARS = 20_000
+MAX_LITERAL_CHARS = 4_000
 MAX_LITERAL_ITEMS = 2_000
 # Flags that make the kernel's own verdict worthless: tests judged in the kernel (assert
 # style) score nothing for such a submission; trusted checks and ladders are unaffected.
@@ -732,7 +732,28 @@ def _level(allow_weak: bool) -> str:
     return level
 
 
+def _host_prefixes() -> list[tuple[str, str]]:
+    import course_utils
+
+    pairs = [(str(Path(course_utils.__file__).resolve().parent.parent), "<course>"),
+             (os.path.realpath(sys.prefix), "<python>"), (os.path.realpath(sys.base_prefix), "<python>"),
+             (str(Path.home()), "<home>"), (os.path.realpath(tempfile.gettempdir()), "<tmp>"),
+             (os.getcwd(), "<cwd>")]
+    return sorted({p: r for p, r in pairs if len(p) > 1}.items(), key=lambda pr: -len(pr[0]))
+
+
+def redact(text: str) -> str:
+    """Feedback never shows the grading machine's own folders."""
+    for prefix, placeholder in _host_prefixes():
+        text = text.replace(prefix, placeholder)
+    return text
+
+
 def feedback_markdown(result: Result) -> str:
+    return redact(_feedback_markdown(result))
+
+
+def _feedback_markdown(result: Result) -> str:
     lines = [f"# Feedback: {result.homework}", "", f"Submission: `{result.submission}`", ""]
     if result.status != "graded":
         lines += [f"**Not graded** ({result.status}): {result.reason}", "",

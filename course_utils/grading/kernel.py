@@ -119,6 +119,7 @@ def __grader_audit():
     if fd < 0:
         return
     write, fspath, normpath, join, getcwd = os.write, os.fspath, os.path.normpath, os.path.join, os.getcwd
+    realpath = os.path.realpath
     seen = set()
     def hook(event, args, _events={"open", "os.listdir", "os.scandir", "glob.glob", "os.walk"},
              _spawn={"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn"},
@@ -149,9 +150,16 @@ def __grader_audit():
             if isinstance(path, bytes):
                 path = path.decode("utf-8", "replace")
             path = normpath(join(getcwd(), path))
+            if path.startswith(allowed):
+                if path.startswith("/proc/") and "/root" not in path and "/cwd" not in path:
+                    return  # /proc/self/stat, /proc/cpuinfo and the like
+                real = realpath(path)  # a link made in the work folder, /proc/self/root/...
+                if real.startswith(allowed) and not real.startswith("/proc/"):
+                    return
+                path = path + " -> " + real
         except Exception:
             return
-        if path.startswith(allowed) or path in seen or len(seen) > 1000:
+        if path in seen or len(seen) > 1000:
             return
         seen.add(path)
         try:
