@@ -5,7 +5,7 @@
     course data verify [--online] check every mirror and cache file; online, every URL
     course nb sync | strip | check   keep notebooks to the conventions
     course run [--full]           execute every notebook into build/ with an index
-    course release SOURCE...      write the student notebook beside each source
+    course release SOURCE...      write the student notebook and the answer key
     course grade SOURCE SUB...    grade submissions in a sandbox into a gradebook
     course check NOTEBOOK         a student's self-check with the public tests
     course classify FOLDER --model CHECKPOINT   label a folder of images into a JSON file
@@ -200,8 +200,9 @@ def cmd_release(args) -> int:
     status = 0
     for source in args.sources:
         try:
-            path, changed = release(Path(source))
-        except (FormatError, OSError) as exc:
+            path, changed = release(Path(source), key=not args.no_key,
+                                    allow_weak=args.allow_weak_sandbox)
+        except (FormatError, OSError, RuntimeError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             status = 1
             continue
@@ -307,6 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     rel = sub.add_parser("release", help="write student notebooks from sources")
     rel.add_argument("sources", nargs="+")
     rel.add_argument("--check", action="store_true", help="fail when a student notebook was stale")
+    rel.add_argument("--no-key", action="store_true",
+                     help="write the student notebook only, not the answer key of the trusted "
+                          "checks (which runs the reference solution in the sandbox)")
+    rel.add_argument("--allow-weak-sandbox", action="store_true",
+                     help="make the answer key even where bubblewrap is not available")
     rel.set_defaults(func=cmd_release)
 
     gr = sub.add_parser("grade", help="grade submissions into a gradebook")
@@ -320,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--memory-mb", type=int, default=4096)
     gr.add_argument("--max-tasks", type=int, default=256)
     gr.add_argument("--allow-weak-sandbox", action="store_true",
-                    help="grade even where no namespace sandbox is available")
+                    help="grade even where bubblewrap (the allow-list sandbox) is not available")
     gr.set_defaults(func=cmd_grade)
 
     ck = sub.add_parser("check", help="self-check a homework notebook with its public tests")
