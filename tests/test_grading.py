@@ -50,12 +50,13 @@ TEST = dict(grade=True, solution=False, points=1)
       _cell("assert x", grade_id="t", **TEST)], "without '### BEGIN SOLUTION'"),
     ([_cell("x = 1", solution=True, grade=False, grade_id="a"),
       _cell("assert x", grade_id="a", **TEST)], "duplicate grade_id 'a'"),
-    ([_cell("assert x", grade=True, solution=False, grade_id="t")], "positive 'points'"),
-    ([_cell("assert x", grade=True, solution=False, grade_id="t", points=-1)], "positive 'points'"),
-    ([_cell("x = 1", solution=True, grade=False, grade_id="a")], "no test cell"),
+    ([_cell("assert x", grade=True, solution=False, grade_id="t")], "needs 'points'.*found none"),
+    ([_cell("assert x", grade=True, solution=False, grade_id="t", points=-1)], "'points' of 0 or more"),
+    ([_cell("x = 1", solution=True, grade=False, grade_id="a")], "no graded cell"),
     ([_cell("### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS"),
       _cell("assert x", grade_id="t", **TEST)], "no nbgrader metadata"),
-    ([_cell("x", solution=True, grade=True, grade_id="a", points=1)], "not both"),
+    ([_cell("x", solution=True, grade=True, grade_id="a")],
+     r"manually graded answer \(solution and grade\) needs 'points'"),
     ([_cell("assert x", grade_id="bad id!", **TEST)], "expected a grade_id"),
 ])
 def test_source_validation_errors(cells, message):
@@ -84,11 +85,13 @@ def test_release_removes_solutions_and_hidden_tests_and_is_stable(tmp_path):
     assert path.read_bytes() == before
 
 
-def test_release_rejects_a_name_without_source_suffix(tmp_path):
-    bad = tmp_path / "toy.ipynb"
-    shutil.copy(SOURCE, bad)
-    with pytest.raises(FormatError, match=r"must end in \.source\.ipynb"):
-        release(bad)
+def test_release_of_a_name_without_source_suffix_goes_to_a_release_folder(tmp_path):
+    # any file name is a source (nbgrader's layout); the student version goes to release/
+    plain = tmp_path / "toy.ipynb"
+    shutil.copy(SOURCE, plain)
+    assert release(plain) == (tmp_path / "release" / "toy.ipynb", True)
+    with pytest.raises(FormatError, match="this is a student notebook"):
+        release(tmp_path / "release" / "toy.ipynb")
 
 
 @pytest.mark.parametrize("source", sorted((ROOT / "homeworks").glob("*/*.source.ipynb")),

@@ -40,7 +40,9 @@ from course_utils.grading import sandbox as sb
 from course_utils.grading import trusted
 from course_utils.grading.kernel import CellRun, Kernel
 from course_utils.grading.notebook_format import (
+    ANSWER_KINDS,
     BEGIN_HIDDEN,
+    GRADED_KINDS,
     END_HIDDEN,
     Cell,
     FormatError,
@@ -56,6 +58,8 @@ from course_utils.grading.notebook_format import (
 GRADER_VERSION = "2"
 MAX_SUBMISSION_BYTES = 200 * 2**20
 HIDDEN_MESSAGE = "a hidden test failed (details are withheld until grades are released)"
+
+_AST_LOCK = threading.Lock()
 
 # Patterns worth a human look; they do not change the score.
 SUSPICIOUS = {
@@ -75,7 +79,7 @@ class TestResult:
     id: str
     max_points: float
     points: float = 0.0
-    status: str = "not-run"  # passed | failed | timeout | crashed | not-run
+    status: str = "not-run"  # passed | failed | timeout | crashed | not-run | manual
     seconds: float = 0.0
     hidden: bool = False
     message: str = ""
@@ -100,7 +104,9 @@ class Result:
     flags: list = field(default_factory=list)
     sandbox: str = ""
     seconds: float = 0.0  # wall time of the whole grading of this submission
-    cell_seconds: float = 0.0  # time the kernel spent running cells
+    cell_seconds: float = 0.0  # time the kernel spent running cells (the grader's own included)
+    integrity_seconds: float = 0.0  # of which: the integrity snapshot and restores
+    check_seconds: float = 0.0  # judging trusted checks and evaluating ladders
     grader_version: str = GRADER_VERSION
     trusted_sha256: str = ""  # the answer key and grading.py this was graded with
 
@@ -144,14 +150,18 @@ def read_submission(path: Path) -> tuple[bytes, object]:
 
 
 def student_answers(nb, source_cells: list[Cell]) -> tuple[dict, dict]:
-    """Map grade_id -> the student's code, and grade_id -> how it was found."""
-    wanted = {c.grade_id for c in source_cells if c.kind == "answer"}
+    """Map grade_id -> the student's code (or text, for a manually graded answer), and
+    grade_id -> how it was found."""
+    # autograded answers are code; manually graded ones are code or markdown
+    types = {c.grade_id: ("code",) if c.kind == "answer" else ("code", "markdown")
+             for c in source_cells if c.kind in ANSWER_KINDS}
+    wanted = set(types)
     found: dict[str, str] = {}
     how: dict[str, str] = {}
     for cell in nb.cells:
         meta = grading_meta(cell)
         gid = meta.get("grade_id")
-        if cell.cell_type != "code" or gid not in wanted or not meta.get("solution"):
+        if gid not in wanted or cell.cell_type not in types[gid] or not meta.get("solution"):
             continue
         if gid in found:
             how[gid] = "duplicate: the first cell was used"
@@ -230,9 +240,12 @@ def _severe(flag: str) -> bool:
 
 
 # --------------------------------------------------------------------- executing
+MANUAL_MESSAGE = "waits for manual grading"
+
+
 @dataclass
 class Step:
-    kind: str  # content | answer | test
+    kind: str  # content | answer | test | manual (points a person gives: never run)
     cell: Cell
     code: str
     hidden_code: str = ""
@@ -245,9 +258,16 @@ def build_plan(source_cells: list[Cell], answers: dict[str, str], key: dict | No
     key, ladders = key or {}, ladders or {}
     plan = []
     for cell in source_cells:
+        if cell.kind == "manual" and cell.cell_type == "code":
+            # a manually graded code answer runs like an answer; a person scores it
+            code = answers.get(cell.grade_id, strip_solution(cell.source))
+            plan.append(Step("answer", cell, code))
+        if cell.kind in ("manual", "task"):
+            plan.append(Step("manual", cell, ""))
+            continue
         if cell.cell_type != "code":
             continue
-        if cell.kind == "content":
+        if cell.kind in ("content", "readonly"):
             plan.append(Step("content", cell, cell.source))
         elif cell.kind == "answer":
             code = answers.get(cell.grade_id, strip_solution(cell.source))
@@ -317,7 +337,11 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
     """
     tests = {s.cell.grade_id: TestResult(s.cell.grade_id, s.cell.points,
                                          hidden=bool(s.hidden_code)) for s in plan if s.kind == "test"}
-    result.tests = [tests[s.cell.grade_id] for s in plan if s.kind == "test"]
+    for s in plan:
+        if s.kind == "manual":
+            tests[s.cell.grade_id] = TestResult(s.cell.grade_id, s.cell.points, status="manual",
+                                                message=MANUAL_MESSAGE)
+    result.tests = [tests[s.cell.grade_id] for s in plan if s.kind in ("test", "manual")]
     start = time.monotonic()
     done: list[Step] = []  # non-test steps that ran (to replay after a restart)
     distrust = distrust_asserts  # the kernel's own verdict is not worth anything
@@ -333,6 +357,8 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
     try:
         kernel.start()
         for n, step in enumerate(plan):
+            if step.kind == "manual":
+                continue  # scored by a person, never run
             left = limits.notebook_timeout - (time.monotonic() - start)
             label = step.cell.grade_id or f"cell {step.cell.index + 1}"
             if left <= 0:
@@ -344,9 +370,13 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
                 break
             timeout = min(limits.cell_timeout, left)
             if step.kind == "answer" and kernel.level is not None and not kernel.snapshotted:
+                began = time.monotonic()
                 kernel.snapshot(modules)
+                result.integrity_seconds += time.monotonic() - began
             if step.kind == "test" and kernel.level is not None:
+                began = time.monotonic()
                 restored = kernel.restore_integrity()
+                result.integrity_seconds += time.monotonic() - began
                 if restored is None:
                     result.flags.append(f"before {label}: the grader's integrity restore did not "
                                         "answer as expected; tests judged in the kernel fail")
@@ -384,7 +414,9 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
                     t.status, t.points = "passed", t.max_points  # making the key: not judged
                     continue
                 if step.ladder is not None and (run is None or run.status == "ok"):
+                    began = time.monotonic()
                     run = _run_ladder(step, kernel, start, limits, small, t)
+                    result.check_seconds += time.monotonic() - began
                     if run.status == "ok":
                         continue
                 elif (run is None or run.status == "ok") and step.hidden_code.strip():
@@ -395,8 +427,10 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
                     if record is not None:
                         record[step.cell.grade_id] = ck.collect(hidden_run.outputs, kernel.outbox)
                     if hidden_run.status == "ok" and step.checks and record is None:
+                        began = time.monotonic()
                         received = ck.collect(hidden_run.outputs, kernel.outbox)
                         ok, why = ck.judge(step.checks, received)
+                        result.check_seconds += time.monotonic() - began
                         t.trusted = True
                         if not ok:
                             run = CellRun("error", hidden_run.seconds, "CheckFailed", why)
@@ -458,6 +492,8 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
         result.max_score = round(sum(t.max_points for t in result.tests), 6)
         result.tests = [t.__dict__ for t in result.tests]
         result.cell_seconds = round(result.cell_seconds, 3)
+        result.integrity_seconds = round(result.integrity_seconds, 3)
+        result.check_seconds = round(result.check_seconds, 3)
 
 
 # --------------------------------------------------------------------- grading
@@ -506,7 +542,7 @@ class Homework:
     def modules(self) -> tuple:
         """Modules the instructor's cells import: watched by the integrity restore."""
         return imported_modules(c.source for c in self.cells
-                                if c.kind != "answer" and c.cell_type == "code")
+                                if c.kind not in ANSWER_KINDS and c.cell_type == "code")
 
     @classmethod
     def load(cls, source_path: Path, need_key: bool = True) -> "Homework":
@@ -600,7 +636,7 @@ def grade_one(hw: Homework, sub_path: Path, sub_rel: str, limits: sb.Limits, lev
     name = homework_name(source_path)
     result = Result(name, sub_rel, "", digest(source_path), "graded", sandbox=level)
     start = time.monotonic()
-    max_score = sum(c.points for c in source_cells if c.kind == "test")
+    max_score = sum(c.points for c in source_cells if c.kind in GRADED_KINDS)
     try:
         raw, nb = read_submission(sub_path)
         result.submission_sha256 = digest(raw)
@@ -615,16 +651,21 @@ def grade_one(hw: Homework, sub_path: Path, sub_rel: str, limits: sb.Limits, lev
     answers, how = student_answers(nb, source_cells)
     result.answers = how
     claimed = (nb.metadata.get("course") or {}).get("homework")
-    if not answers:
+    if how and not answers:
         result.status = "rejected"
         result.reason = (f"this is not a submission for {name!r}: none of its answer cells "
                          f"({', '.join(sorted(how))}) was found"
                          + (f"; the notebook says it is {claimed!r}" if claimed and claimed != name else ""))
         result.max_score = max_score
         return result
-    for gid, code in answers.items():
-        for why in scan(code):
-            result.flags.append(f"answer {gid}: {why}")
+    code_ids = {c.grade_id for c in source_cells if c.cell_type == "code"}
+    with _AST_LOCK:  # CPython 3.11's ast.parse is not safe in parallel threads
+        for gid, code in answers.items():
+            if gid not in code_ids:
+                continue  # a written (markdown) answer is never run
+            for why in scan(code):
+                result.flags.append(f"answer {gid}: {why}")
+        modules = hw.modules
     plan = build_plan(source_cells, answers, hw.key, hw.ladders)
     workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
     io_folder = workdir / ".course_checks"  # made by the kernel before each start
@@ -636,7 +677,7 @@ def grade_one(hw: Homework, sub_path: Path, sub_rel: str, limits: sb.Limits, lev
 
     try:
         execute_plan(plan, make_kernel, limits, result, io_folder, record=record,
-                     small=env["COURSE_SMALL"] == "1", modules=hw.modules,
+                     small=env["COURSE_SMALL"] == "1", modules=modules,
                      distrust_asserts=any(_severe(f) for f in result.flags))
     except RuntimeError as exc:  # the kernel could not start
         result.status, result.reason = "error", f"grader error: {exc}"

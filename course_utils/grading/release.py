@@ -1,6 +1,13 @@
-"""``course release SOURCE``: the student notebook, written beside the source, and
-the answer key of the trusted checks (``NAME.key.json``, made by running the
-reference solution in the sandbox; never part of the student notebook)."""
+"""``course release SOURCE``: the student notebook and the answer key of the trusted
+checks (``NAME.key.json`` beside the source, made by running the reference solution
+in the sandbox; never part of the student notebook).
+
+Where the student notebook goes (:func:`notebook_format.student_path`):
+``NAME.source.ipynb`` -> ``NAME.ipynb`` beside it; nbgrader's
+``source/<assignment>/X.ipynb`` -> ``release/<assignment>/X.ipynb``; any other
+``X.ipynb`` -> ``release/X.ipynb`` beside it. As nbgrader does, answer cells are
+released non-deletable, and test cells, tasks and read-only cells non-editable and
+non-deletable (``metadata.editable`` / ``metadata.deletable``)."""
 
 from __future__ import annotations
 
@@ -10,6 +17,10 @@ from pathlib import Path
 import nbformat
 
 from course_utils.grading.notebook_format import (
+    ANSWER_KINDS,
+    LOCKED_KINDS,
+    FormatError,
+    check_releasable,
     homework_name,
     read_source,
     strip_hidden,
@@ -21,17 +32,32 @@ from course_utils.grading.notebook_format import (
 def student_notebook(source_path: Path):
     """The student version of a source notebook (a new notebook object)."""
     nb, cells = read_source(source_path)
+    try:
+        check_releasable(cells)
+    except FormatError as exc:
+        raise FormatError(f"{source_path}: {exc}") from None
     out = copy.deepcopy(nb)
     for cell, info in zip(out.cells, cells):
-        if info.kind == "answer":
-            cell.source = strip_solution(cell.source)
+        if info.kind in ANSWER_KINDS:
+            cell.source = strip_solution(cell.source, cell.cell_type)
         elif info.kind == "test" and info.has_hidden:
             cell.source = strip_hidden(cell.source)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-        if info.kind in ("answer", "test"):
-            # cell ids survive edits in most front-ends; the grader matches grade_id
-            cell.metadata["nbgrader"]["locked"] = info.kind == "test"
+        if info.kind == "content":
+            continue
+        # the metadata as nbgrader's current schema writes it; cell ids survive edits
+        # in most front-ends, but the grader matches grade_id
+        meta = dict(info.meta)
+        meta["locked"] = info.kind in LOCKED_KINDS
+        if isinstance(meta.get("points"), str):
+            meta["points"] = info.points  # nbgrader's schema wants a number
+        cell.metadata["nbgrader"] = meta
+        cell.metadata["deletable"] = False
+        if info.kind in LOCKED_KINDS:
+            cell.metadata["editable"] = False
+        else:
+            cell.metadata.pop("editable", None)  # answers stay editable
     from course_utils.grading import trusted
 
     ladder_ids = sorted(trusted.ladders(trusted.instructor_module(source_path)))
@@ -45,15 +71,16 @@ def release(source_path: Path, key: bool = True, allow_weak: bool = False) -> tu
     """Write the student notebook (and, with ``key``, the answer key when it is missing
     or stale); return (the notebook's path, whether anything changed)."""
     source_path = Path(source_path)
+    text = nbformat.writes(student_notebook(source_path)) + "\n"  # validates first
     key_changed = False
     if key:
         from course_utils.grading.grade import write_key
 
         _, key_changed = write_key(source_path, allow_weak=allow_weak)
     target = student_path(source_path)
-    text = nbformat.writes(student_notebook(source_path)) + "\n"
     if target.exists() and target.read_text(encoding="utf-8") == text:
         return target, key_changed
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".ipynb.tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(target)
