@@ -316,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     rel.set_defaults(func=cmd_release)
 
     gr = sub.add_parser("grade", help="grade submissions into a gradebook")
-    gr.add_argument("source", help="the instructor's NAME.source.ipynb")
+    gr.add_argument("source", help="the instructor's source notebook (nbgrader format)")
     gr.add_argument("submissions", nargs="+", help="submission files or folders")
     gr.add_argument("--out", help="output folder (default grades/NAME)")
     gr.add_argument("--jobs", type=int, default=1)
