@@ -39,6 +39,8 @@ def test_homework_invariants(source, tmp_path, monkeypatch):
     assert full.status == "graded" and full.score == full.max_score > 0, (
         full.tests, full.events, full.reason)
     assert empty.status == "graded" and empty.score == 0, (empty.tests, empty.reason)
+    # nothing for a human to look at in honest work (a flag is noise for instructors)
+    assert not full.flags and not empty.flags, (full.flags, empty.flags)
     assert all(t["status"] != "not-run" for t in empty.tests), empty.events
     if REGRADE:
         again = grade(source, [source], tmp_path / "b", limits=LIMITS, progress=False)

@@ -38,6 +38,7 @@ import nbformat
 from course_utils.grading import checks as ck
 from course_utils.grading import sandbox as sb
 from course_utils.grading import trusted
+from course_utils.grading.kernel import AST_LOCK as _AST_LOCK
 from course_utils.grading.kernel import CellRun, Kernel
 from course_utils.grading.notebook_format import (
     ANSWER_KINDS,
@@ -58,8 +59,6 @@ from course_utils.grading.notebook_format import (
 GRADER_VERSION = "2"
 MAX_SUBMISSION_BYTES = 200 * 2**20
 HIDDEN_MESSAGE = "a hidden test failed (details are withheld until grades are released)"
-
-_AST_LOCK = threading.Lock()
 
 # Patterns worth a human look; they do not change the score.
 SUSPICIOUS = {
@@ -204,6 +203,12 @@ def scan(code: str) -> list[str]:
     return found
 
 
+# What the integrity restore put back in these makes a flag: the libraries tests compare
+# with. Stateful libraries also change themselves between cells (matplotlib's backend,
+# transformers' lazy attributes, gymnasium's dispatch registry, time.tzname): they are
+# restored all the same, without a flag.
+FLAGGED_RESTORES = ("numpy", "scipy", "sklearn", "torch", "pandas", "builtins", "math",
+                    "operator", "course_utils", "sys.", "__builtins__", "integrity check failed")
 # An answer cell holding more literal data than this is flagged, however it is cut up.
 MAX_LITERAL_CHARS = 4_000
 MAX_LITERAL_ITEMS = 2_000
@@ -381,7 +386,8 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
                     result.flags.append(f"before {label}: the grader's integrity restore did not "
                                         "answer as expected; tests judged in the kernel fail")
                     distrust = True
-                elif restored:
+                restored = [r for r in restored or [] if r.startswith(FLAGGED_RESTORES)]
+                if restored:
                     shown = ", ".join(restored[:12]) + (" ..." if len(restored) > 12 else "")
                     result.flags.append(f"before {label}: restored what the submission patched: "
                                         f"{shown}")
@@ -594,7 +600,9 @@ def imported_modules(sources) -> tuple:
                 found.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 found.add(node.module)
-    return tuple(sorted(found))
+    # sys changes under the kernel's own hands (stdout, displayhook): its modules and
+    # import hooks are watched apart
+    return tuple(sorted(m for m in found if m.split(".")[0] not in ("sys", "IPython", "ipykernel")))
 
 
 def key_path(source_path: Path) -> Path:

@@ -22,7 +22,8 @@ What this module provides
 =========================
 :data:`SNAPSHOT_SOURCE` (or :func:`snapshot_source`, which fills it in) is Python
 source that the grader runs once in the fresh kernel, before any student code. It
-imports a fixed set of modules (numpy, scipy, sklearn, torch, pandas, gymnasium,
+imports a fixed set of modules (numpy, scipy, sklearn, torch, pandas, gymnasium --
+these heavy ones only when the notebook imported them or the grader names them --
 course_utils, math, operator, builtins, ... and, for numpy, scipy, sklearn, pandas,
 gymnasium, course_utils and torch.nn/testing/linalg, every submodule imported by
 then), records their attributes, the attributes of a few important classes and
@@ -135,8 +136,12 @@ def _grader_integrity_factory():
              "gymnasium", "course_utils", "course_utils.grading.checks", "os", "posixpath",
              "pathlib", "secrets", "IPython.display", "IPython.core.display_functions")
     # packages watched with every submodule imported when the snapshot is taken
+    # (EXTRA modules are watched by name, not as trees: torch's lazily imported
+    # submodules would otherwise read as changes)
     TREES = ("numpy", "scipy", "sklearn", "pandas", "gymnasium", "course_utils",
-             "torch.nn", "torch.testing", "torch.linalg") + EXTRA
+             "torch.nn", "torch.testing", "torch.linalg") + tuple(
+                 m for m in EXTRA if m.split(".")[0] not in ("torch", "numpy", "scipy",
+                                                              "sklearn", "pandas", "gymnasium"))
     # classes watched with their whole MRO: (module, attribute)
     CLASSES = (("torch", "Tensor"), ("torch.nn", "Module"), ("torch.nn", "Parameter"),
                ("numpy", "ndarray"), ("numpy", "generic"), ("pandas", "DataFrame"),
@@ -145,9 +150,17 @@ def _grader_integrity_factory():
                ("builtins", "str"), ("builtins", "list"), ("builtins", "dict"),
                ("builtins", "tuple"), ("builtins", "set"))
 
+    # A heavy library that neither the instructor's cells nor the tests import (EXTRA,
+    # taken from the source) and that nothing imported so far has pulled in cannot be
+    # what a test compares with: it is watched only when it is there, which spares a
+    # notebook without torch the two seconds of importing it.
+    HEAVY = ("numpy", "scipy", "sklearn", "torch", "pandas", "gymnasium")
+    wanted = set(m.split(".")[0] for m in EXTRA) | set(n.split(".")[0] for n in sys.modules)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for modname in FIXED + EXTRA:
+            if modname.split(".")[0] in HEAVY and modname.split(".")[0] not in wanted:
+                continue
             try:
                 importlib.import_module(modname)
             except Exception:

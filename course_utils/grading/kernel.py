@@ -32,6 +32,11 @@ from jupyter_client.connect import write_connection_file
 from course_utils.grading import sandbox as sb
 
 
+# CPython 3.11's parser is not safe in parallel threads ("AST constructor recursion
+# depth mismatch" with --jobs 2): every ast.parse/literal_eval of the grader holds this.
+AST_LOCK = threading.Lock()
+
+
 @dataclass
 class CellRun:
     status: str  # "ok" | "error" | "timeout" | "died"
@@ -424,7 +429,8 @@ def _list_answer(run: CellRun, name: str, nonce: str) -> list[str] | None:
     if len(text) > 200_000:
         return None
     try:
-        found = ast.literal_eval(text)
+        with AST_LOCK:
+            found = ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return None
     if not isinstance(found, list) or not all(isinstance(x, str) for x in found):
