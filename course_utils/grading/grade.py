@@ -196,10 +196,6 @@ def scan(code: str) -> list[str]:
     for flag in integrity.scan(code):
         if flag not in found:
             found.append(flag)
-    chars, items = _literal_size(code)
-    if chars > MAX_LITERAL_CHARS or items > MAX_LITERAL_ITEMS:
-        found.append(f"large literal data: {chars:,} characters of string literals and "
-                     f"{items:,} literal items in the cell (embedded answers or labels?)")
     return found
 
 
@@ -209,9 +205,6 @@ def scan(code: str) -> list[str]:
 # restored all the same, without a flag.
 FLAGGED_RESTORES = ("numpy", "scipy", "sklearn", "torch", "pandas", "builtins", "math",
                     "operator", "course_utils", "sys.", "__builtins__", "integrity check failed")
-# An answer cell holding more literal data than this is flagged, however it is cut up.
-MAX_LITERAL_CHARS = 4_000
-MAX_LITERAL_ITEMS = 2_000
 # Flags that make the kernel's own verdict worthless: tests judged in the kernel (assert
 # style) score nothing for such a submission; trusted checks and ladders are unaffected.
 SEVERE = ("rebinds module attribute", "patches library class", "mock patching",
@@ -219,24 +212,6 @@ SEVERE = ("rebinds module attribute", "patches library class", "mock patching",
           "assigns special attribute", "defines", "subclasses", "walks frames or gc",
           "low-level access", "runs background code",
           *(why for why in SUSPICIOUS.values() if not why.startswith("exits, forks")))
-
-
-def _literal_size(code: str) -> tuple[int, int]:
-    import ast
-
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return len(code) if len(code) > MAX_LITERAL_CHARS * 2 else 0, 0
-    chars = items = 0
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
-            chars += len(node.value)
-        elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-            items += len(node.elts)
-        elif isinstance(node, ast.Dict):
-            items += len(node.keys)
-    return chars, items
 
 
 def _severe(flag: str) -> bool:
@@ -513,12 +488,15 @@ def _safe_id(rel: str) -> str:
     return safe
 
 
-def kernel_env(workdir: Path, io_folder: Path, level: str, view: trusted.View | None) -> dict:
-    """The kernel's environment: no secrets, the mode, the checks folder and, in the
-    allow-list sandbox, the data view instead of the grader's own data paths."""
+def kernel_env(workdir: Path, io_folder: Path, level: str, view: trusted.View | None,
+               small: bool | None = None) -> dict:
+    """The kernel's environment: no secrets, the mode (the grader's own unless ``small``
+    says), the checks folder and, in the allow-list sandbox, the data view instead of
+    the grader's own data paths."""
     env = {k: v for k, v in os.environ.items()
            if not re.search(r"TOKEN|SECRET|PASSWORD|KEY|CREDENTIAL", k, re.I)}
-    env["COURSE_SMALL"] = os.environ.get("COURSE_SMALL", "0")
+    env["COURSE_SMALL"] = (os.environ.get("COURSE_SMALL", "0") if small is None
+                           else "1" if small else "0")
     env[ck.ENV] = str(io_folder)
     for var in ("PWD", "OLDPWD", "VIRTUAL_ENV", "PS1", "SSH_AUTH_SOCK", "XDG_RUNTIME_DIR"):
         env.pop(var, None)  # the grader's own folders are none of the kernel's business
@@ -543,12 +521,7 @@ class Homework:
     key: dict  # grade_id -> {check name: {"value", "atol", "rtol"}}
     ladders: dict
     module: object = None
-
-    @property
-    def modules(self) -> tuple:
-        """Modules the instructor's cells import: watched by the integrity restore."""
-        return imported_modules(c.source for c in self.cells
-                                if c.kind not in ANSWER_KINDS and c.cell_type == "code")
+    modules: tuple = ()  # what the instructor's cells import: watched by the integrity restore
 
     @classmethod
     def load(cls, source_path: Path, need_key: bool = True) -> "Homework":
@@ -561,8 +534,10 @@ class Homework:
         if unknown:
             raise FormatError(f"{source_path.parent / trusted.INSTRUCTOR_MODULE}: LADDERS names "
                               f"{unknown}, which are not test cells of {source_path.name}")
-        key = load_key(source_path) if need_key else {}
-        return cls(source_path, nb, cells, key, ladder_map, module)
+        key = load_key(source_path, cells) if need_key else {}
+        modules = imported_modules(c.source for c in cells
+                                   if c.kind not in ANSWER_KINDS and c.cell_type == "code")
+        return cls(source_path, nb, cells, key, ladder_map, module, modules)
 
 
 def trusted_digest(source_path: Path) -> str:
@@ -613,11 +588,13 @@ def uses_checks(cells: list[Cell]) -> bool:
     return any(c.kind == "test" and "submit(" in split_test(c.source)[1] for c in cells)
 
 
-def load_key(source_path: Path) -> dict:
-    """The answer key of a source; a clear error when it is missing or stale."""
+def load_key(source_path: Path, cells: list[Cell] | None = None) -> dict:
+    """The answer key of a source (``cells``: its parsed cells, when already read); a
+    clear error when it is missing or stale."""
     source_path = Path(source_path)
     path = key_path(source_path)
-    _, cells = read_source(source_path)
+    if cells is None:
+        _, cells = read_source(source_path)
     if not uses_checks(cells):
         return {}
     if not path.is_file():
@@ -638,7 +615,7 @@ def load_key(source_path: Path) -> dict:
 
 def grade_one(hw: Homework, sub_path: Path, sub_rel: str, limits: sb.Limits, level: str,
               hide: list[str], view: trusted.View | None = None,
-              record: dict | None = None) -> Result:
+              record: dict | None = None, small: bool | None = None) -> Result:
     source_path = hw.path
     source_cells = hw.cells
     name = homework_name(source_path)
@@ -673,11 +650,10 @@ def grade_one(hw: Homework, sub_path: Path, sub_rel: str, limits: sb.Limits, lev
                 continue  # a written (markdown) answer is never run
             for why in scan(code):
                 result.flags.append(f"answer {gid}: {why}")
-        modules = hw.modules
     plan = build_plan(source_cells, answers, hw.key, hw.ladders)
     workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
     io_folder = workdir / ".course_checks"  # made by the kernel before each start
-    env = kernel_env(workdir, io_folder, level, view)
+    env = kernel_env(workdir, io_folder, level, view, small)
     binds = view.binds if (view is not None and level == sb.STRONG) else []
 
     def make_kernel():
@@ -685,7 +661,7 @@ def grade_one(hw: Homework, sub_path: Path, sub_rel: str, limits: sb.Limits, lev
 
     try:
         execute_plan(plan, make_kernel, limits, result, io_folder, record=record,
-                     small=env["COURSE_SMALL"] == "1", modules=modules,
+                     small=env["COURSE_SMALL"] == "1", modules=hw.modules,
                      distrust_asserts=any(_severe(f) for f in result.flags))
     except RuntimeError as exc:  # the kernel could not start
         result.status, result.reason = "error", f"grader error: {exc}"
@@ -705,18 +681,10 @@ def make_key(source_path: Path, limits: sb.Limits | None = None,
     record: dict = {}
     # the key is made in small mode: a trusted check must not depend on the mode (ladders,
     # which do, are judged by grading.py with thresholds per mode)
-    saved = os.environ.get("COURSE_SMALL")
-    os.environ["COURSE_SMALL"] = "1"
-    try:
-        with tempfile.TemporaryDirectory(prefix="course-key-") as tmp:
-            view = trusted.build_view(hw.module, Path(tmp))
-            result = grade_one(hw, source_path, source_path.name, limits or sb.Limits(),
-                               level, [], view, record=record)
-    finally:
-        if saved is None:
-            os.environ.pop("COURSE_SMALL", None)
-        else:
-            os.environ["COURSE_SMALL"] = saved
+    with tempfile.TemporaryDirectory(prefix="course-key-") as tmp:
+        view = trusted.build_view(hw.module, Path(tmp))
+        result = grade_one(hw, source_path, source_path.name, limits or sb.Limits(),
+                           level, [], view, record=record, small=True)
     problems = [f"{t['id']}: {t['status']} {t['message']}".strip() for t in result.tests
                 if t["status"] != "passed"]
     if result.status != "graded" or problems or result.events and any(
@@ -749,7 +717,7 @@ def write_key(source_path: Path, **kwargs) -> tuple[Path, bool]:
     if not uses_checks(cells):
         return path, False
     try:
-        load_key(source_path)
+        load_key(source_path, cells)
         return path, False  # current
     except FormatError:
         pass

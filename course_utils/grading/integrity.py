@@ -813,13 +813,16 @@ REASONS = (
     "runs dynamic code",           # exec, eval, compile, __import__, get_ipython().run_cell
     "writes a Python file",        # %%writefile x.py, open("x.py", "w"): shadows a module
     "runs background code",        # threads, signals, atexit, weakref.finalize
-    "large literal",               # str/bytes > 5000 chars, display > 200 elements
+    "large literal",               # str/bytes > 5000 chars, display > 200 elements, a cell > 4000 chars
     "reads outside the work folder",  # open('/...'), np.load('../x'), os.walk('~')
 )
 
 MAX_STRING = 5000
 MAX_ELEMENTS = 200
 MAX_LEAVES = 1000  # constants inside one nested display (a table of rows)
+# the whole cell, when no single literal is over the limits: a table cut into pieces
+MAX_TOTAL_CHARS = 4000
+MAX_TOTAL_ITEMS = 2000
 
 # names usually bound to these modules in course notebooks
 _DEFAULT_ALIASES = {
@@ -1331,6 +1334,18 @@ class _Scanner(ast.NodeVisitor):
         self.top_level = set(tree.body)
         self.visit(tree)
         self.literals(tree)
+        if not any(text.startswith("large literal") for _, text in self.flags):
+            chars = items = 0
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
+                    chars += len(node.value)
+                elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+                    items += len(node.elts)
+                elif isinstance(node, ast.Dict):
+                    items += len(node.keys)
+            if chars > MAX_TOTAL_CHARS or items > MAX_TOTAL_ITEMS:
+                self.flags.append((0, f"large literal: {chars:,} characters of string literals "
+                                      f"and {items:,} literal items in the cell"))
 
 
 # fallbacks when the cell does not parse at all: (reason, pattern)

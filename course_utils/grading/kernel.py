@@ -314,9 +314,7 @@ class Kernel:
 
         if self.outbox is not None:
             self.outbox.close()
-        folder = self.workdir / ".course_checks"
-        if folder.is_symlink() or folder.exists():
-            shutil.rmtree(folder, ignore_errors=True) if folder.is_dir() and not folder.is_symlink() else folder.unlink()
+        folder = self.workdir / ".course_checks"  # new: the work folder is new or emptied
         folder.mkdir()
         self.outbox = checks.Outbox(folder)
 
