@@ -228,14 +228,19 @@ def test_locked_cells_are_released_non_editable_and_non_deletable(tmp_path):
 
 @pytest.mark.parametrize("line", ["# AUTOTEST double(3)", "    # HASHED AUTOTEST double(3)"])
 @pytest.mark.parametrize("hidden", [False, True])
-def test_autotest_directives_are_refused(tmp_path, line, hidden):
+def test_autotest_directives_are_never_run_unexpanded(tmp_path, line, hidden):
+    """AUTOTEST is expanded at release (tests/test_grading_assignment.py); a source
+    whose expansion is missing is refused, not run with the directive as a comment."""
     src = f"### BEGIN HIDDEN TESTS\n{line}\n### END HIDDEN TESTS" if hidden else line
     tests = code(src, meta(grade=True, locked=True, grade_id="auto", points=1))
-    with pytest.raises(FormatError, match=r"cell 2 \('auto'\): line \d: AUTOTEST directives "
-                                          r"are not supported: expand them into asserts"):
-        parse(notebook(ANSWER, tests))
-    with pytest.raises(FormatError, match="AUTOTEST"):  # so never released unexpanded
-        release(write(notebook(ANSWER, tests), tmp_path / "auto.source.ipynb"), key=False)
+    cells = parse(notebook(ANSWER, tests))
+    assert [c.autotest for c in cells] == [False, True]
+    source = write(notebook(ANSWER, tests), tmp_path / "auto.source.ipynb")
+    with pytest.raises(FormatError, match="AUTOTEST directives and their expansion "
+                                          "auto.autotests.json is missing"):
+        student_notebook(source)
+    with pytest.raises(FormatError, match="AUTOTEST"):
+        grade(source, [source], tmp_path / "out", progress=False)
 
 
 def test_tests_without_answer_cells_are_refused_at_release(tmp_path):

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import nbformat
 
+from course_utils.grading import assignment
 from course_utils.grading import checks as ck
 from course_utils.grading import sandbox as sb
 from course_utils.grading import trusted
@@ -45,7 +46,9 @@ from course_utils.grading.notebook_format import (
     BEGIN_HIDDEN,
     GRADED_KINDS,
     END_HIDDEN,
+    LOCKED_KINDS,
     Cell,
+    cell_checksum,
     FormatError,
     digest,
     grading_meta,
@@ -54,9 +57,10 @@ from course_utils.grading.notebook_format import (
     read_source,
     strip_hidden,
     strip_solution,
+    student_path,
 )
 
-GRADER_VERSION = "2"
+GRADER_VERSION = "3"
 MAX_SUBMISSION_BYTES = 200 * 2**20
 HIDDEN_MESSAGE = "a hidden test failed (details are withheld until grades are released)"
 
@@ -108,6 +112,11 @@ class Result:
     check_seconds: float = 0.0  # judging trusted checks and evaluating ladders
     grader_version: str = GRADER_VERSION
     trusted_sha256: str = ""  # the answer key and grading.py this was graded with
+    student: str = ""  # from nbgrader's submitted/<student>/<assignment>/ layout
+    assignment: str = ""
+    notebook: str = ""  # the source notebook's student file name
+    changes: list = field(default_factory=list)  # what the student changed, in words
+    manual: list = field(default_factory=list)  # the items a person grades (manual.py)
 
     def fingerprint(self) -> dict:
         """What must not change between two gradings of the same submission."""
@@ -148,28 +157,134 @@ def read_submission(path: Path) -> tuple[bytes, object]:
     return raw, nb
 
 
-def student_answers(nb, source_cells: list[Cell]) -> tuple[dict, dict]:
-    """Map grade_id -> the student's code (or text, for a manually graded answer), and
-    grade_id -> how it was found."""
-    # autograded answers are code; manually graded ones are code or markdown
+@dataclass
+class Match:
+    """How a submission's cells map onto the source's (:func:`match_cells`)."""
+
+    answers: dict  # grade_id -> the student's code or text
+    how: dict  # grade_id -> "submitted" | "missing: ..."
+    added: dict  # source cell index (-1: before the first) -> [(submission cell index, code)]
+    changes: list  # what the student changed, in words
+    task_work: dict  # task grade_id -> the submission's cells after the task, as markdown
+
+
+def _text(cell) -> str:
+    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
+
+
+def _released_text(cell: Cell) -> str:
+    return strip_hidden(cell.source) if cell.kind == "test" else cell.source
+
+
+def match_cells(nb, source_cells: list[Cell]) -> Match:
+    """Match a submission's cells to the source's, as nbgrader's autograder would
+    see them, and say what the student changed.
+
+    - answer cells are found by ``grade_id``; of duplicated answer cells the **first
+      copy counts** and later copies are not run;
+    - test, task and read-only cells are always the source's; a changed or deleted
+      one is reported ("the original was run");
+    - cells without nbgrader metadata are the instructor's when their cell id or
+      their text matches a source cell (the source's version runs); any other code
+      cell was **added** by the student and runs in place, after the source cell it
+      follows, as the student's code.
+    """
+    by_id = {c.grade_id: c for c in source_cells if c.grade_id}
     types = {c.grade_id: ("code",) if c.kind == "answer" else ("code", "markdown")
              for c in source_cells if c.kind in ANSWER_KINDS}
-    wanted = set(types)
-    found: dict[str, str] = {}
-    how: dict[str, str] = {}
-    for cell in nb.cells:
+    content = [c for c in source_cells if c.kind == "content"]
+    content_ids = {c.cell_id: c for c in content if c.cell_id}
+    out = Match({}, {}, {}, [], {})
+    seen_locked, matched_content = set(), set()
+    last = -1  # index of the last source cell seen
+    current_task = None
+    for n, cell in enumerate(nb.cells):
         meta = grading_meta(cell)
         gid = meta.get("grade_id")
-        if gid not in wanted or cell.cell_type not in types[gid] or not meta.get("solution"):
+        text = _text(cell)
+        label = f"cell {n + 1}"
+        src = by_id.get(gid) if isinstance(gid, str) else None
+        if src is not None:
+            current_task = src.grade_id if src.kind == "task" else None
+            if src.kind in ANSWER_KINDS:
+                if gid in out.answers or cell.cell_type not in types[gid] \
+                        or not meta.get("solution"):
+                    why = ("appears again" if gid in out.answers
+                           else "lost its answer metadata or changed type")
+                    out.changes.append(f"{label}: answer cell {gid!r} {why}: the first copy "
+                                       "counts, this one was not run")
+                    continue
+                out.answers[gid] = text
+                out.how[gid] = "submitted"
+                last = src.index
+                continue
+            if gid in seen_locked:
+                out.changes.append(f"{label}: a copy of {KIND_WORDS[src.kind]} {gid!r}: not "
+                                   "run (the source's cell runs once)")
+                continue
+            seen_locked.add(gid)
+            last = src.index
+            if cell_checksum(cell.cell_type, text) != cell_checksum(src.cell_type,
+                                                                   _released_text(src)):
+                out.changes.append(f"{label}: {KIND_WORDS[src.kind]} {gid!r} was changed: "
+                                   "the original from the source was used")
             continue
-        if gid in found:
-            how[gid] = "duplicate: the first cell was used"
+        # no (known) nbgrader metadata: the instructor's cell, or one the student added
+        found = content_ids.get(cell.get("id"))
+        if found is not None and found.index not in matched_content:
+            matched_content.add(found.index)
+            last = found.index
+            if cell_checksum(cell.cell_type, text) != cell_checksum(found.cell_type, found.source):
+                out.changes.append(f"{label}: an instructor cell (source cell {found.index + 1}) "
+                                   "was changed: the original was run")
+            current_task = None
             continue
-        found[gid] = cell.source if isinstance(cell.source, str) else "".join(cell.source)
-        how[gid] = "submitted"
-    for gid in wanted - set(found):
-        how[gid] = "missing: the cell was deleted or its metadata changed"
-    return found, how
+        found = next((c for c in content if c.index not in matched_content
+                      and c.cell_type == cell.cell_type and c.source.strip() == text.strip()), None)
+        if found is not None:
+            matched_content.add(found.index)
+            last = found.index
+            current_task = None
+            continue
+        if current_task is not None and text.strip():
+            fence = "```python\n" + text.rstrip() + "\n```" if cell.cell_type == "code" else text
+            out.task_work.setdefault(current_task, []).append(fence)
+        if gid is not None:
+            out.changes.append(f"{label}: its grade_id {gid!r} is not one of this notebook's; "
+                               "treated as a cell you added")
+        if cell.cell_type == "code" and text.strip():
+            out.added.setdefault(last, []).append((n, text))
+            where = (f"after source cell {last + 1}" if last >= 0 else "before the first cell")
+            out.changes.append(f"{label}: a code cell you added: it runs in place ({where}) "
+                               "as your code")
+    for gid in types:
+        if gid not in out.answers:
+            out.how[gid] = "missing: the cell was deleted or its metadata changed"
+            out.changes.append(f"answer cell {gid!r} is missing (deleted, or its nbgrader "
+                               "metadata changed): its empty stub was used")
+    for c in source_cells:
+        if c.kind in LOCKED_KINDS and c.grade_id not in seen_locked:
+            out.changes.append(f"{KIND_WORDS[c.kind]} {c.grade_id!r} was deleted: the original "
+                               "from the source was used")
+    missing_content = [c for c in content if c.index not in matched_content and c.source.strip()]
+    if missing_content:
+        out.changes.append("instructor cells deleted or edited beyond recognition (their "
+                           "originals were run): source cells "
+                           + ", ".join(str(c.index + 1) for c in missing_content[:10])
+                           + (" ..." if len(missing_content) > 10 else ""))
+    out.task_work = {k: "\n\n".join(v) for k, v in out.task_work.items()}
+    return out
+
+
+KIND_WORDS = {"test": "test cell", "task": "task", "readonly": "read-only cell",
+              "answer": "answer cell", "manual": "manually graded answer"}
+
+
+def student_answers(nb, source_cells: list[Cell]) -> tuple[dict, dict]:
+    """Map grade_id -> the student's code (or text, for a manually graded answer), and
+    grade_id -> how it was found (:func:`match_cells`)."""
+    m = match_cells(nb, source_cells)
+    return m.answers, m.how
 
 
 def split_test(source: str) -> tuple[str, str]:
@@ -234,29 +349,39 @@ class Step:
 
 
 def build_plan(source_cells: list[Cell], answers: dict[str, str], key: dict | None = None,
-               ladders: dict | None = None) -> list[Step]:
-    key, ladders = key or {}, ladders or {}
+               ladders: dict | None = None, added: dict | None = None) -> list[Step]:
+    """The steps to run: the source's cells with the student's answers, and the code
+    cells the student added (``added``, from :func:`match_cells`) in place."""
+    key, ladders, added = key or {}, ladders or {}, added or {}
     plan = []
+
+    def add_student_cells(after: int) -> None:
+        for n, code in added.get(after, []):
+            plan.append(Step("answer", Cell(n, "added", None, 0.0, code, "code"), code))
+
+    add_student_cells(-1)
     for cell in source_cells:
+        plan.extend(_steps(cell, answers, key, ladders))
+        add_student_cells(cell.index)
+    return plan
+
+
+def _steps(cell: Cell, answers: dict, key: dict, ladders: dict) -> list[Step]:
+    if cell.kind in ("manual", "task"):
+        steps = []
         if cell.kind == "manual" and cell.cell_type == "code":
             # a manually graded code answer runs like an answer; a person scores it
-            code = answers.get(cell.grade_id, strip_solution(cell.source))
-            plan.append(Step("answer", cell, code))
-        if cell.kind in ("manual", "task"):
-            plan.append(Step("manual", cell, ""))
-            continue
-        if cell.cell_type != "code":
-            continue
-        if cell.kind in ("content", "readonly"):
-            plan.append(Step("content", cell, cell.source))
-        elif cell.kind == "answer":
-            code = answers.get(cell.grade_id, strip_solution(cell.source))
-            plan.append(Step("answer", cell, code))
-        else:
-            public, hidden = split_test(cell.source)
-            plan.append(Step("test", cell, public, hidden, key.get(cell.grade_id),
-                             ladders.get(cell.grade_id)))
-    return plan
+            steps.append(Step("answer", cell, answers.get(cell.grade_id,
+                                                          strip_solution(cell.source))))
+        return steps + [Step("manual", cell, "")]
+    if cell.cell_type != "code":
+        return []
+    if cell.kind in ("content", "readonly"):
+        return [Step("content", cell, cell.source)]
+    if cell.kind == "answer":
+        return [Step("answer", cell, answers.get(cell.grade_id, strip_solution(cell.source)))]
+    public, hidden = split_test(cell.source)
+    return [Step("test", cell, public, hidden, key.get(cell.grade_id), ladders.get(cell.grade_id))]
 
 
 def _has_code(source: str) -> bool:
@@ -340,7 +465,9 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
             if step.kind == "manual":
                 continue  # scored by a person, never run
             left = limits.notebook_timeout - (time.monotonic() - start)
-            label = step.cell.grade_id or f"cell {step.cell.index + 1}"
+            label = step.cell.grade_id or (f"your added cell {step.cell.index + 1}"
+                                           if step.cell.kind == "added"
+                                           else f"cell {step.cell.index + 1}")
             if left <= 0:
                 result.events.append(f"notebook time limit ({limits.notebook_timeout:.0f} s) "
                                      f"reached before {label}; the rest was not run")
@@ -522,6 +649,7 @@ class Homework:
     ladders: dict
     module: object = None
     modules: tuple = ()  # what the instructor's cells import: watched by the integrity restore
+    files: list = field(default_factory=list)  # the assignment's data files: (path, name)
 
     @classmethod
     def load(cls, source_path: Path, need_key: bool = True) -> "Homework":
@@ -537,7 +665,13 @@ class Homework:
         key = load_key(source_path, cells) if need_key else {}
         modules = imported_modules(c.source for c in cells
                                    if c.kind not in ANSWER_KINDS and c.cell_type == "code")
-        return cls(source_path, nb, cells, key, ladder_map, module, modules)
+        files = assignment.data_files(source_path.parent)
+        return cls(source_path, nb, cells, key, ladder_map, module, modules, files)
+
+    @property
+    def notebook(self) -> str:
+        """The student notebook's file name (what submissions are called)."""
+        return student_path(self.path).name
 
 
 def trusted_digest(source_path: Path) -> str:
@@ -613,6 +747,25 @@ def load_key(source_path: Path, cells: list[Cell] | None = None) -> dict:
     return data["tests"]
 
 
+def manual_items(source_cells: list[Cell], match: Match) -> list[dict]:
+    """What a person grades in this submission (:mod:`course_utils.grading.manual`):
+    the student's answer beside the rubric (the source cell) and the points."""
+    items = []
+    for c in source_cells:
+        if c.kind not in ("manual", "task"):
+            continue
+        if c.kind == "task":
+            answer = match.task_work.get(c.grade_id, "")
+            cell_type = "markdown"
+        else:
+            answer = match.answers.get(c.grade_id, "")
+            cell_type = c.cell_type
+        items.append({"id": c.grade_id, "kind": c.kind, "cell_type": cell_type,
+                      "answer": answer, "answer_sha256": digest(answer.encode()),
+                      "rubric": c.source, "max_points": c.points})
+    return items
+
+
 def grade_one(hw: Homework, sub_path: Path, sub_rel: str, limits: sb.Limits, level: str,
               hide: list[str], view: trusted.View | None = None,
               record: dict | None = None, small: bool | None = None) -> Result:
@@ -633,8 +786,10 @@ def grade_one(hw: Homework, sub_path: Path, sub_rel: str, limits: sb.Limits, lev
             pass
         result.max_score = max_score
         return result
-    answers, how = student_answers(nb, source_cells)
+    match = match_cells(nb, source_cells)
+    answers, how = match.answers, match.how
     result.answers = how
+    result.changes = match.changes
     claimed = (nb.metadata.get("course") or {}).get("homework")
     if how and not answers:
         result.status = "rejected"
@@ -643,6 +798,7 @@ def grade_one(hw: Homework, sub_path: Path, sub_rel: str, limits: sb.Limits, lev
                          + (f"; the notebook says it is {claimed!r}" if claimed and claimed != name else ""))
         result.max_score = max_score
         return result
+    result.manual = manual_items(source_cells, match)
     code_ids = {c.grade_id for c in source_cells if c.cell_type == "code"}
     with _AST_LOCK:  # CPython 3.11's ast.parse is not safe in parallel threads
         for gid, code in answers.items():
@@ -650,14 +806,19 @@ def grade_one(hw: Homework, sub_path: Path, sub_rel: str, limits: sb.Limits, lev
                 continue  # a written (markdown) answer is never run
             for why in scan(code):
                 result.flags.append(f"answer {gid}: {why}")
-    plan = build_plan(source_cells, answers, hw.key, hw.ladders)
+        for cells in match.added.values():
+            for n, code in cells:
+                for why in scan(code):
+                    result.flags.append(f"answer added cell {n + 1}: {why}")
+    plan = build_plan(source_cells, answers, hw.key, hw.ladders, match.added)
     workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
     io_folder = workdir / ".course_checks"  # made by the kernel before each start
     env = kernel_env(workdir, io_folder, level, view, small)
+    env["NBGRADER_EXECUTION"] = "autograde"  # as nbgrader's autograder sets it
     binds = view.binds if (view is not None and level == sb.STRONG) else []
 
     def make_kernel():
-        return Kernel(workdir, level, limits, hide=hide, env=env, binds=binds)
+        return Kernel(workdir, level, limits, hide=hide, env=env, binds=binds, files=hw.files)
 
     try:
         execute_plan(plan, make_kernel, limits, result, io_folder, record=record,
@@ -686,7 +847,7 @@ def make_key(source_path: Path, limits: sb.Limits | None = None,
         result = grade_one(hw, source_path, source_path.name, limits or sb.Limits(),
                            level, [], view, record=record, small=True)
     problems = [f"{t['id']}: {t['status']} {t['message']}".strip() for t in result.tests
-                if t["status"] != "passed"]
+                if t["status"] not in ("passed", "manual")]
     if result.status != "graded" or problems or result.events and any(
             "raised" in e or "timed out" in e for e in result.events):
         raise FormatError(f"{source_path}: the reference solution does not pass its own tests, "
@@ -771,7 +932,8 @@ def feedback_markdown(result: Result) -> str:
 
 
 def _feedback_markdown(result: Result) -> str:
-    lines = [f"# Feedback: {result.homework}", "", f"Submission: `{result.submission}`", ""]
+    title = result.homework + (f" ({result.assignment})" if result.assignment else "")
+    lines = [f"# Feedback: {title}", "", f"Submission: `{result.submission}`", ""]
     if result.status != "graded":
         lines += [f"**Not graded** ({result.status}): {result.reason}", "",
                   f"Score: 0 / {result.max_score:g}"]
@@ -781,33 +943,146 @@ def _feedback_markdown(result: Result) -> str:
     for t in result.tests:
         msg = HIDDEN_MESSAGE if t["hidden"] and t["status"] != "passed" else t["message"]
         msg = msg.replace("|", "\\|").replace("\n", " ")
+        if len(msg) > 200:
+            msg = msg[:200] + " ..."
         lines.append(f"| {t['id']} | {t['points']:g} / {t['max_points']:g} | {t['status']} | {msg} |")
+    comments = [(t["id"], t["comment"]) for t in result.tests if t.get("comment")]
+    if comments:
+        lines += ["", "Comments from your grader:", ""]
+        for gid, comment in comments:
+            lines += [f"**{gid}**", "", comment.strip(), ""]
     missing = [g for g, h in result.answers.items() if not h.startswith("submitted")]
     if missing:
         lines += ["", "Answer cells not found in your notebook (their stubs were used): "
                   + ", ".join(sorted(missing))]
+    if result.changes:
+        lines += ["", "What you changed in the notebook, and what the grader did with it:", ""]
+        lines += [f"- {c}" for c in result.changes]
     if result.events:
         lines += ["", "What happened while running your notebook:", ""]
         lines += [f"- {e}" for e in result.events]
     return "\n".join(lines) + "\n"
 
 
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def apply_manual(result: Result, stem: str, grades: dict) -> Result:
+    """The result with the points and comments a person gave (``grades``: the manual
+    store, :func:`course_utils.grading.manual.load`). A grade given to an answer that
+    has changed since (another submission) does not count."""
+    current = {m["id"]: m for m in result.manual}
+    tests = []
+    for t in result.tests:
+        t = dict(t)
+        item, given = current.get(t["id"]), grades.get(f"{stem}/{t['id']}")
+        if (t["status"] == "manual" and item is not None and given is not None
+                and given.get("answer_sha256") == item["answer_sha256"]):
+            t["points"] = float(given["points"])
+            t["status"] = "graded by hand"
+            t["comment"] = given.get("comment", "")
+            t["message"] = "graded by hand" + (": see the comments" if t["comment"] else "")
+        tests.append(t)
+    out = Result(**{**result.__dict__, "tests": tests})
+    out.score = round(sum(t["points"] for t in tests), 6)
+    return out
+
+
+def read_results(out_dir: Path) -> dict[str, Result]:
+    """Every result in a grades folder, by file stem."""
+    found = {}
+    for path in sorted((Path(out_dir) / "results").glob("*.json")):
+        try:
+            found[path.stem] = Result(**json.loads(path.read_text()))
+        except (ValueError, TypeError) as exc:
+            raise FormatError(f"{path}: not a result written by this grader ({exc})") from None
+    return found
+
+
+def write_reports(out_dir: Path) -> list[Result]:
+    """Rewrite ``gradebook.csv`` (a row per submitted notebook), ``totals.csv`` (a row
+    per student) and ``feedback/`` from the results and the manual grades; return the
+    results with the manual points added."""
+    try:  # TEMPORARY until manual.py lands
+        from course_utils.grading import manual
+    except ImportError:
+        manual = None
+
+    out_dir = Path(out_dir)
+    grades = manual.load(out_dir) if manual and (out_dir / manual.STORE).exists() else {}
+    results = {stem: apply_manual(r, stem, grades) for stem, r in read_results(out_dir).items()}
+    (out_dir / "feedback").mkdir(parents=True, exist_ok=True)
+    for stem, r in results.items():
+        _atomic_text(out_dir / "feedback" / f"{stem}.md", feedback_markdown(r))
+    write_gradebook(list(results.values()), out_dir / "gradebook.csv")
+    write_totals(list(results.values()), out_dir / "totals.csv")
+    return list(results.values())
+
+
+def _column(r: Result, test_id: str, several: bool) -> str:
+    return f"{r.notebook}:{test_id}" if several and r.notebook else test_id
+
+
 def write_gradebook(results: list[Result], path: Path) -> None:
-    test_ids = []
+    several = len({r.notebook for r in results}) > 1
+    columns = []
     for r in results:
         for t in r.tests:
-            if t["id"] not in test_ids:
-                test_ids.append(t["id"])
-    tmp = path.with_suffix(".csv.tmp")
+            name = _column(r, t["id"], several)
+            if name not in columns:
+                columns.append(name)
+    tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["submission", "score", "max_score", "status", "reason", *test_ids,
+        writer.writerow(["submission", "score", "max_score", "status", "reason", *columns,
+                         "manual_pending", "student", "assignment", "notebook", "changes",
                          "flags", "submission_sha256"])
-        for r in sorted(results, key=lambda r: r.submission):
-            points = {t["id"]: t["points"] for t in r.tests}
+        for r in sorted(results, key=lambda r: (r.student, r.notebook, r.submission)):
+            points = {_column(r, t["id"], several): t["points"] for t in r.tests}
+            pending = sum(1 for t in r.tests if t["status"] == "manual")
             writer.writerow([r.submission, f"{r.score:g}", f"{r.max_score:g}", r.status, r.reason,
-                             *[f"{points[i]:g}" if i in points else "" for i in test_ids],
+                             *[f"{points[i]:g}" if i in points else "" for i in columns],
+                             pending, r.student, r.assignment, r.notebook, len(r.changes),
                              "; ".join(r.flags), r.submission_sha256])
+    tmp.replace(path)
+
+
+def write_totals(results: list[Result], path: Path) -> None:
+    """One row per student: the sum over the assignment's notebooks (a notebook not
+    submitted counts 0 of its points)."""
+    notebooks = {}  # (assignment, notebook) -> max score
+    info = path.with_name("assignment.json")
+    if info.exists():
+        data = json.loads(info.read_text())
+        notebooks = {(data["assignment"], nb): m for nb, m in data["notebooks"].items()}
+    for r in results:
+        if r.notebook and (r.assignment, r.notebook) not in notebooks:
+            notebooks[(r.assignment, r.notebook)] = r.max_score  # graded in an earlier run
+    students: dict = {}
+    for r in results:
+        students.setdefault((r.student, r.assignment), []).append(r)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["student", "assignment", "score", "max_score", "notebooks",
+                         "missing", "manual_pending"])
+        for (student, assignment_name), rs in sorted(students.items()):
+            wanted = {nb: m for (a, nb), m in notebooks.items() if a == assignment_name}
+            best = {}
+            for r in rs:
+                name = r.notebook  # a file that is no notebook of the assignment counts nothing
+                if name not in wanted:
+                    continue
+                if name not in best or r.score > best[name].score:
+                    best[name] = r
+            score = sum(r.score for r in best.values())
+            missing = sorted(set(wanted) - set(best))
+            pending = sum(1 for r in best.values() for t in r.tests if t["status"] == "manual")
+            writer.writerow([student, assignment_name, f"{score:g}", f"{sum(wanted.values()):g}",
+                             len(best), " ".join(missing), pending])
     tmp.replace(path)
 
 
@@ -848,26 +1123,51 @@ def _hide_list(source_path: Path, submissions: list[Path], out_dir: Path) -> lis
 def grade(source_path: Path, submissions: list[Path], out_dir: Path, jobs: int = 1,
           limits: sb.Limits | None = None, force: bool = False, allow_weak: bool = False,
           progress: bool = True) -> list[Result]:
-    """Grade submissions (files or folders); write results, feedback and the gradebook."""
+    """Grade submissions (files or folders) of one source notebook, or of an assignment
+    folder (every notebook in it; submissions are matched by file name, in nbgrader's
+    ``submitted/<student>/<assignment>/`` layout or any other); write results,
+    feedback, ``gradebook.csv`` and ``totals.csv`` (manual grades included)."""
     from tqdm.auto import tqdm
 
     limits = limits or sb.Limits()
     source_path = Path(source_path)
-    hw = Homework.load(source_path)
+    folder_mode = source_path.is_dir()
+    sources = assignment.source_notebooks(source_path) if folder_mode else [source_path]
+    assignment_name = source_path.name if folder_mode else ""
+    homeworks = [Homework.load(p) for p in sources]
+    by_name = {hw.notebook: hw for hw in homeworks}
     level = _level(allow_weak)
     out_dir = Path(out_dir)
     (out_dir / "results").mkdir(parents=True, exist_ok=True)
     (out_dir / "feedback").mkdir(parents=True, exist_ok=True)
     items = collect_submissions(submissions)
-    hide = _hide_list(source_path, [p for p, _ in items], out_dir) if level != sb.STRONG else []
-    source_sha = digest(source_path)
-    trusted_sha = trusted_digest(source_path)
+    hide = _hide_list(sources[0], [p for p, _ in items], out_dir) if level != sb.STRONG else []
     lock = threading.Lock()
     view_dir = Path(tempfile.mkdtemp(prefix="course-view-"))
-    view = trusted.build_view(hw.module, view_dir)
+    views = {hw.path: trusted.build_view(hw.module, view_dir / str(n))
+             for n, hw in enumerate(homeworks)}
+    digests = {hw.path: (digest(hw.path), trusted_digest(hw.path)) for hw in homeworks}
+    _atomic_text(out_dir / "assignment.json", json.dumps({
+        "assignment": assignment_name,
+        "notebooks": {hw.notebook: sum(c.points for c in hw.cells if c.kind in GRADED_KINDS)
+                      for hw in homeworks}}, indent=1) + "\n")
 
     def work(item) -> Result:
         path, rel = item
+        student, assigned = assignment.split_submission(rel)
+        hw = homeworks[0] if not folder_mode else by_name.get(Path(rel).name)
+        if folder_mode and (hw is None or (assigned and assigned != assignment_name)):
+            expected = ", ".join(sorted(by_name))
+            why = (f"not a notebook of assignment {assignment_name!r} (expected one of: "
+                   f"{expected})" if hw is None else
+                   f"submitted for assignment {assigned!r}, not {assignment_name!r}")
+            result = Result(Path(rel).stem, rel, digest(path), "", "rejected", reason=why,
+                            student=student, assignment=assigned or assignment_name)
+            with lock:
+                _atomic_text(out_dir / "results" / f"{_safe_id(rel)}.json",
+                             json.dumps(result.__dict__, indent=1, sort_keys=True))
+            return result
+        source_sha, trusted_sha = digests[hw.path]
         key = _safe_id(rel)
         result_file = out_dir / "results" / f"{key}.json"
         if not force and result_file.exists():
@@ -881,16 +1181,15 @@ def grade(source_path: Path, submissions: list[Path], out_dir: Path, jobs: int =
             except (OSError, ValueError, TypeError):
                 pass
         try:
-            result = grade_one(hw, path, rel, limits, level, hide, view)
+            result = grade_one(hw, path, rel, limits, level, hide, views[hw.path])
         except Exception as exc:  # one bad submission never stops the batch
-            result = Result(homework_name(source_path), rel, "", source_sha, "error",
+            result = Result(homework_name(hw.path), rel, "", source_sha, "error",
                             reason=f"grader error: {type(exc).__name__}: {exc}")
         result.trusted_sha256 = trusted_sha
+        result.student, result.assignment = student, assigned or assignment_name
+        result.notebook = hw.notebook
         with lock:
-            tmp = result_file.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps(result.__dict__, indent=1, sort_keys=True))
-            tmp.replace(result_file)
-            (out_dir / "feedback" / f"{key}.md").write_text(feedback_markdown(result))
+            _atomic_text(result_file, json.dumps(result.__dict__, indent=1, sort_keys=True))
         return result
 
     try:
@@ -899,18 +1198,66 @@ def grade(source_path: Path, submissions: list[Path], out_dir: Path, jobs: int =
                                 unit="nb", disable=not progress))
     finally:
         shutil.rmtree(view_dir, ignore_errors=True)
-    write_gradebook(results, out_dir / "gradebook.csv")
-    return results
+    applied = {(r.submission, r.notebook): r for r in write_reports(out_dir)}
+    return [applied.get((r.submission, r.notebook), r) for r in results]
+
+
+def self_check_changes(nb) -> tuple[object, list[str]]:
+    """What a student changed in a released notebook, told before they submit (the
+    grader finds the same with the source, :func:`match_cells`): the notebook to run
+    (later copies of a duplicated graded cell dropped, as the grader ignores them) and
+    the changes in words."""
+    import copy
+
+    released = (nb.metadata.get("course") or {}).get("role") == "student"
+    expected = (nb.metadata.get("course") or {}).get("grade_ids") or []
+    out = copy.deepcopy(nb)
+    keep, changes, seen = [], [], set()
+    last = "the start"
+    for n, cell in enumerate(out.cells):
+        label = f"cell {n + 1}"
+        meta = grading_meta(cell)
+        gid = meta.get("grade_id")
+        stored = (cell.get("metadata", {}).get("course") or {}).get("checksum")
+        text = _text(cell)
+        if gid:
+            if gid in seen:
+                changes.append(f"{label}: a second copy of {gid!r}: the first copy counts, "
+                               "this one is not run")
+                continue
+            seen.add(gid)
+            locked = meta.get("grade") and not meta.get("solution") or meta.get("task") \
+                or (meta.get("locked") and not meta.get("solution"))
+            if locked and stored and stored != cell_checksum(cell.cell_type, text):
+                changes.append(f"{label}: {gid!r} was changed: the grader runs the original "
+                               "(here your version runs)")
+            last = repr(gid)
+        elif released and stored is None:
+            if cell.cell_type == "code" and text.strip():
+                changes.append(f"{label}: a code cell you added (after {last}): the grader "
+                               "runs it in place, as your code")
+        elif released and stored != cell_checksum(cell.cell_type, text):
+            changes.append(f"{label}: an instructor cell was changed: the grader runs the "
+                           "original (here your version runs)")
+        keep.append(cell)
+    for gid in expected:
+        if gid not in seen:
+            changes.append(f"{gid!r} is missing (deleted, or its metadata changed): the "
+                           "grader uses the original, or the empty stub of an answer")
+    out.cells = keep
+    return out, changes
 
 
 def check(notebook: Path, cell_timeout: float = 300.0) -> Result:
     """A student's self-check: run the notebook with its public tests, no sandbox."""
     notebook = Path(notebook)
     raw, nb = read_submission(notebook)
+    nb, changes = self_check_changes(nb)
     cells = parse(nb)
     answers, how = student_answers(nb, cells)
     name = (nb.metadata.get("course") or {}).get("homework", notebook.stem)
-    result = Result(name, notebook.name, digest(raw), "", "graded", answers=how, sandbox="none")
+    result = Result(name, notebook.name, digest(raw), "", "graded", answers=how, sandbox="none",
+                    changes=changes)
     ladder_ids = {c.grade_id for c in cells if c.kind == "test"
                   and (c.grade_id in (nb.metadata.get("course") or {}).get("ladders", []))}
     plan = build_plan(cells, answers, ladders={g: _SELF_CHECK_LADDER for g in ladder_ids})
@@ -918,7 +1265,8 @@ def check(notebook: Path, cell_timeout: float = 300.0) -> Result:
     workdir = notebook.resolve().parent
 
     def make_kernel():
-        return _CheckKernel(workdir, None, limits)
+        return _CheckKernel(workdir, None, limits,
+                            env=dict(os.environ, NBGRADER_EXECUTION="validate"))
 
     start = time.monotonic()
     execute_plan(plan, make_kernel, limits, result, self_check=True)

@@ -182,8 +182,11 @@ class Kernel:
 
     def __init__(self, workdir: Path, level: str | None, limits: sb.Limits,
                  hide: list[str] = (), env: dict | None = None,
-                 startup_timeout: float = 60.0, binds: list = ()):
+                 startup_timeout: float = 60.0, binds: list = (), files: list = ()):
         self.workdir = Path(workdir)
+        # (path, relative name): the assignment's data files, copied into the work
+        # folder at every start (a restart empties it)
+        self.files = list(files)
         self.level = level
         self.limits = limits
         self.hide = list(hide)
@@ -207,6 +210,10 @@ class Kernel:
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.workdir, 0o700)
+        for path, rel in self.files:
+            dest = self.workdir / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest)
         if self.level is not None:
             self._fresh_outbox()
         conn_dir = Path(tempfile.mkdtemp(prefix="k", dir=self.workdir))

@@ -77,6 +77,8 @@ class Cell:
     source: str
     cell_type: str
     has_hidden: bool = False
+    autotest: bool = False  # holds AUTOTEST directives (expanded at release)
+    cell_id: str = field(default="", compare=False)  # nbformat's cell id, when written
     # the cell's nbgrader metadata upgraded to the current schema (None for content)
     meta: dict | None = field(default=None, compare=False, repr=False)
 
@@ -207,7 +209,8 @@ def parse(nb) -> list[Cell]:
             if has_sol or has_hidden:
                 raise FormatError(f"{where}: has grading markers but no nbgrader metadata "
                                   "(solution or grade)")
-            cells.append(Cell(i, "content", None, 0.0, source, cell.cell_type))
+            cells.append(Cell(i, "content", None, 0.0, source, cell.cell_type,
+                              cell_id=cell.get("id") or ""))
             continue
         name = KIND_NAMES[kind]
         if not isinstance(grade_id, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]+", grade_id):
@@ -224,18 +227,14 @@ def parse(nb) -> list[Cell]:
             raise FormatError(f"{where}: solution markers ({BEGIN_SOLUTION!r}) belong in "
                               f"answer cells (solution), found in {name}")
         points = _points(meta.get("points"), name, where) if kind in GRADED_KINDS else 0.0
-        spans = []
+        spans, autotest = [], False
         if kind in ANSWER_KINDS:
             _regions(source, BEGIN_SOLUTION, END_SOLUTION, where)
         elif kind == "test":
-            for n, line in enumerate(source.splitlines()):
-                if AUTOTEST.match(line):
-                    raise FormatError(
-                        f"{where}: line {n + 1}: AUTOTEST directives are not supported: "
-                        "expand them into asserts or submit(...) calls, or release the "
-                        f"notebook with nbgrader's generate_assignment; found {line.strip()!r}")
+            autotest = any(AUTOTEST.match(line) for line in source.splitlines())
             spans = _regions(source, BEGIN_HIDDEN, END_HIDDEN, where)
-        cells.append(Cell(i, kind, grade_id, points, source, cell.cell_type, bool(spans), meta))
+        cells.append(Cell(i, kind, grade_id, points, source, cell.cell_type, bool(spans), autotest,
+                          cell.get("id") or "", meta))
     if not any(c.kind in GRADED_KINDS for c in cells):
         raise FormatError("the notebook has no graded cell: expected nbgrader metadata with "
                           "grade: true (an autograder test cell, or a manually graded answer "
@@ -255,8 +254,12 @@ def check_releasable(cells: list[Cell]) -> None:
             "(solution) or manually graded answers (solution and grade)")
 
 
-def read_source(path: Path):
-    """Read and validate a source notebook (any file name); return (notebook, cells)."""
+def read_source(path: Path, expand: bool = True):
+    """Read and validate a source notebook (any file name); return (notebook, cells).
+
+    Test cells with AUTOTEST directives come expanded (``expand``) from the expansion
+    ``course release`` wrote beside the source (:mod:`course_utils.grading.autotest`);
+    a missing or stale expansion is an error: a directive is never run as a comment."""
     path = Path(path)
     try:
         nb = nbformat.read(path, as_version=4)
@@ -266,9 +269,14 @@ def read_source(path: Path):
         raise FormatError(f"{path}: this is a student notebook (written by `course release`), "
                           "not a source: pass the source notebook it was released from")
     try:
-        return nb, parse(nb)
+        cells = parse(nb)
     except FormatError as exc:
         raise FormatError(f"{path}: {exc}") from None
+    if expand and any(c.autotest for c in cells):
+        from course_utils.grading import autotest
+
+        nb, cells = autotest.apply(path, nb, cells)
+    return nb, cells
 
 
 def homework_name(source_path: Path) -> str:
@@ -322,6 +330,13 @@ def strip_hidden(source: str) -> str:
         pos = end + 1
     out += lines[pos:]
     return "\n".join(out).rstrip()
+
+
+def cell_checksum(cell_type: str, source: str) -> str:
+    """What ``course release`` stores in a released cell's ``metadata.course.checksum``:
+    a student notebook's changes to locked, test and instructor cells are found with it
+    (nbgrader's validate does the same with its own checksums)."""
+    return hashlib.sha256(f"{cell_type}\n{source.strip()}".encode()).hexdigest()[:16]
 
 
 def digest(path_or_bytes) -> str:

@@ -20,6 +20,7 @@ from course_utils.grading.notebook_format import (
     ANSWER_KINDS,
     LOCKED_KINDS,
     FormatError,
+    cell_checksum,
     check_releasable,
     homework_name,
     read_source,
@@ -44,6 +45,8 @@ def student_notebook(source_path: Path):
             cell.source = strip_hidden(cell.source)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+        # changes a student makes to this cell are found with it (course check)
+        cell.metadata["course"] = {"checksum": cell_checksum(cell.cell_type, cell.source)}
         if info.kind == "content":
             continue
         # the metadata as nbgrader's current schema writes it; cell ids survive edits
@@ -61,7 +64,8 @@ def student_notebook(source_path: Path):
     from course_utils.grading import trusted
 
     ladder_ids = sorted(trusted.ladders(trusted.instructor_module(source_path)))
-    out.metadata["course"] = {"homework": homework_name(source_path), "role": "student"}
+    out.metadata["course"] = {"homework": homework_name(source_path), "role": "student",
+                              "grade_ids": [c.grade_id for c in cells if c.grade_id]}
     if ladder_ids:
         out.metadata["course"]["ladders"] = ladder_ids  # judged by the grader only
     return out
@@ -69,8 +73,16 @@ def student_notebook(source_path: Path):
 
 def release(source_path: Path, key: bool = True, allow_weak: bool = False) -> tuple[Path, bool]:
     """Write the student notebook (and, with ``key``, the answer key when it is missing
-    or stale); return (the notebook's path, whether anything changed)."""
+    or stale); return (the notebook's path, whether anything changed). AUTOTEST
+    directives are expanded first (in the sandbox), ``key`` or not."""
     source_path = Path(source_path)
+    _, raw_cells = read_source(source_path, expand=False)
+    autotests_changed = False
+    if any(c.autotest for c in raw_cells):
+        from course_utils.grading import autotest
+        from course_utils.grading.grade import _level
+
+        _, autotests_changed = autotest.write(source_path, _level(allow_weak))
     text = nbformat.writes(student_notebook(source_path)) + "\n"  # validates first
     key_changed = False
     if key:
@@ -79,9 +91,26 @@ def release(source_path: Path, key: bool = True, allow_weak: bool = False) -> tu
         _, key_changed = write_key(source_path, allow_weak=allow_weak)
     target = student_path(source_path)
     if target.exists() and target.read_text(encoding="utf-8") == text:
-        return target, key_changed
+        return target, key_changed or autotests_changed
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".ipynb.tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(target)
     return target, True
+
+
+def release_folder(folder: Path, key: bool = True,
+                   allow_weak: bool = False) -> list[tuple[Path, bool]]:
+    """Release every source notebook of an assignment folder and copy its data files
+    beside the student notebooks; return (path, changed) for each file written."""
+    from course_utils.grading import assignment
+
+    folder = Path(folder)
+    written = [release(src, key=key, allow_weak=allow_weak)
+               for src in assignment.source_notebooks(folder)]
+    target = written[0][0].parent
+    if target.resolve() != folder.resolve():
+        files = assignment.data_files(folder)
+        changed = set(assignment.copy_files(files, target))
+        written += [(target / rel, target / rel in changed) for _, rel in files]
+    return written
