@@ -8,6 +8,7 @@
     course release SOURCE...      write the student notebook and the answer key
     course grade SOURCE SUB...    grade submissions in a sandbox into a gradebook
     course check NOTEBOOK         a student's self-check with the public tests
+    course manual OUT             grade written answers and tasks by hand in a local web page
     course classify FOLDER --model CHECKPOINT   label a folder of images into a JSON file
 """
 
@@ -196,22 +197,28 @@ def cmd_run(args) -> int:
 
 def cmd_release(args) -> int:
     from course_utils.grading import FormatError, release
+    from course_utils.grading.release import release_folder
 
     status = 0
     for source in args.sources:
         try:
-            path, changed = release(Path(source), key=not args.no_key,
-                                    allow_weak=args.allow_weak_sandbox)
+            if Path(source).is_dir():
+                written = release_folder(Path(source), key=not args.no_key,
+                                         allow_weak=args.allow_weak_sandbox)
+            else:
+                written = [release(Path(source), key=not args.no_key,
+                                   allow_weak=args.allow_weak_sandbox)]
         except (FormatError, OSError, RuntimeError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             status = 1
             continue
-        if args.check and changed:
-            print(f"stale: {path} differed from `course release {source}` (now rewritten)",
-                  file=sys.stderr)
-            status = 1
-        else:
-            print(f"{'wrote' if changed else 'up to date'}: {path}")
+        for path, changed in written:
+            if args.check and changed:
+                print(f"stale: {path} differed from `course release {source}` (now rewritten)",
+                      file=sys.stderr)
+                status = 1
+            else:
+                print(f"{'wrote' if changed else 'up to date'}: {path}")
     return status
 
 
@@ -232,7 +239,11 @@ def cmd_grade(args) -> int:
     for r in results:
         note = r.reason or "; ".join(r.events[:2])
         print(f"{r.score:6g} / {r.max_score:g}  {r.status:<8} {r.submission}  {note[:100]}")
-    print(f"gradebook: {out / 'gradebook.csv'}; results and feedback beside it")
+    print(f"gradebook: {out / 'gradebook.csv'} (a row per notebook), {out / 'totals.csv'} "
+          "(a row per student); results and feedback beside them")
+    pending = sum(1 for r in results for t in r.tests if t["status"] == "manual")
+    if pending:
+        print(f"{pending} answer(s) wait for manual grading: `course manual {out}`")
     return 0
 
 
@@ -249,9 +260,34 @@ def cmd_check(args) -> int:
     for t in result.tests:
         print(f"{t['id']:<{width}}  {t['points']:g}/{t['max_points']:g}".ljust(width + 10)
               + f" {t['status']:<8} {t['message'][:90]}")
+    manual = sum(t["max_points"] for t in result.tests if t["status"] == "manual")
     print(f"\npublic tests: {result.score:g} / {result.max_score:g} points "
-          "(hidden tests are run by the grader only)")
-    return 0 if result.score == result.max_score else 1
+          "(hidden tests are run by the grader only"
+          + (f"; {manual:g} points are graded by hand)" if manual else ")"))
+    if result.changes:
+        print("\nWhat you changed, and what the grader will do with it:")
+        for change in result.changes:
+            print(f"  - {change}")
+    auto = result.max_score - manual
+    return 0 if result.score >= auto else 1
+
+
+def cmd_manual(args) -> int:
+    from course_utils.grading import manual
+
+    def on_save(out: Path) -> None:  # rewrite gradebook and feedback with the new points
+        try:
+            from course_utils.grading.grade import write_reports
+        except ImportError:  # a grader without reports of manual grades
+            return
+        write_reports(out)
+
+    try:
+        manual.serve(Path(args.out), host=args.host, port=args.port, on_save=on_save)
+    except (ValueError, OSError) as exc:  # not loopback, port taken, corrupt manual.json
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def cmd_classify(args) -> int:
@@ -306,7 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     rel = sub.add_parser("release", help="write student notebooks from sources")
-    rel.add_argument("sources", nargs="+")
+    rel.add_argument("sources", nargs="+",
+                     help="source notebooks, or assignment folders (every notebook in it, "
+                          "and its data files)")
     rel.add_argument("--check", action="store_true", help="fail when a student notebook was stale")
     rel.add_argument("--no-key", action="store_true",
                      help="write the student notebook only, not the answer key of the trusted "
@@ -316,7 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     rel.set_defaults(func=cmd_release)
 
     gr = sub.add_parser("grade", help="grade submissions into a gradebook")
-    gr.add_argument("source", help="the instructor's source notebook (nbgrader format)")
+    gr.add_argument("source", help="the instructor's source notebook (nbgrader format), or an "
+                                   "assignment folder of them (nbgrader's source/<assignment>/)")
     gr.add_argument("submissions", nargs="+", help="submission files or folders")
     gr.add_argument("--out", help="output folder (default grades/NAME)")
     gr.add_argument("--jobs", type=int, default=1)
@@ -333,6 +372,17 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("notebook")
     ck.add_argument("--cell-timeout", type=float, default=300.0)
     ck.set_defaults(func=cmd_check)
+
+    mn = sub.add_parser("manual", help="grade answers by hand in a local web page",
+                        description="Serve a page on loopback to give points and comments "
+                        "to the written answers, manually graded code and tasks of a grades "
+                        "folder (written by `course grade`); they are kept in OUT/manual.json "
+                        "and the gradebook and feedback are rewritten after each save.")
+    mn.add_argument("out", help="the grades folder of `course grade` (with results/)")
+    mn.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    mn.add_argument("--host", default="127.0.0.1",
+                    help="loopback address to listen on: 127.0.0.1, ::1 or localhost")
+    mn.set_defaults(func=cmd_manual)
 
     cl = sub.add_parser(
         "classify", help="label every image of a folder with a saved classifier",

@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import nbformat
@@ -156,6 +157,15 @@ def make_submissions(root: Path) -> None:
     answer(nb, "why_median", "<script>document.title='PWNED'</script>\nBecause.")
     submit(root, "carol", "problem2.ipynb", nb)
 
+    # erin: wrong answers, and str shadowed in a cell she added, so that the generated
+    # checks `assert str(double(3)) == "6"` would compare her own strings
+    nb = p1()
+    answer(nb, "double", "def double(x):\n    return x")
+    nb.cells.insert(index_of(nb, "double_autotest"), nbformat.v4.new_code_cell(
+        "_real_str = str\n"
+        "def str(x):\n    return {3: '6', -1: '-2', 10: '20'}.get(x, _real_str(x))"))
+    submit(root, "erin", "problem1.ipynb", nb)
+
     # dave: only problem 1, and a stray file that is not part of the assignment
     nb = p1()
     answer(nb, "double", "def double(x):\n    return 2 * x")
@@ -231,6 +241,13 @@ def test_wrong_answers_fail_and_changes_are_reported(course):
     assert "the first copy counts" in text
 
 
+def test_shadowing_what_the_generated_checks_call_scores_zero(course):
+    r = course["results"][("erin", "problem1.ipynb")]
+    autotest = next(t for t in r.tests if t["id"] == "double_autotest")
+    assert autotest["points"] == 0 and r.score == 0, r.tests
+    assert any("added cell" in f and "shadows builtin" in f for f in r.flags), r.flags
+
+
 def test_added_cells_run_in_place_and_feed_the_task_item(course):
     r = course["results"][("alice", "problem2.ipynb")]
     assert any("a code cell you added: it runs in place" in c for c in r.changes), r.changes
@@ -251,7 +268,7 @@ def test_gradebook_has_a_row_per_student_and_notebook_and_totals_per_student(cou
         ("alice", "problem1.ipynb", "5", "graded"), ("alice", "problem2.ipynb", "0", "graded"),
         ("bob", "problem1.ipynb", "0", "graded"), ("bob", "problem2.ipynb", "0", "graded"),
         ("carol", "problem1.ipynb", "0", "graded"), ("carol", "problem2.ipynb", "0", "graded"),
-        ("dave", "problem1.ipynb", "3", "graded")]
+        ("dave", "problem1.ipynb", "3", "graded"), ("erin", "problem1.ipynb", "0", "graded")]
     stray = [r for r in rows if r["submission"].endswith("notes.ipynb")]
     assert stray[0]["status"] == "rejected" and "expected one of" in stray[0]["reason"]
     assert "problem1.ipynb:double_autotest" in rows[0]
@@ -345,3 +362,57 @@ def test_a_folder_without_notebooks_is_refused(tmp_path):
     with pytest.raises(FormatError, match="no source notebook in this folder"):
         release_folder(tmp_path / "empty")
     shutil.rmtree(tmp_path / "empty")
+
+
+def test_manual_grading_in_a_real_browser_completes_the_gradebook(course):
+    """The must-show: the assignment above, graded by hand in the page (headless
+    Debian chromium), and the combined gradebook, totals and feedback."""
+    from course_utils.grading import manual
+    from course_utils.grading.grade import read_results, write_reports
+
+    from .test_grading_manual import browser_page, grade_in_browser, item_url, need_browser
+
+    need_browser()
+    out = course["out"]
+    stems = {(r.student, r.notebook): stem for stem, r in read_results(out).items()}
+    entries = [
+        (stems[("alice", "problem1.ipynb")], "cheapest", "2", "Correct, and sorted() is fine."),
+        (stems[("alice", "problem2.ipynb")], "why_median", "2.5", "Good; no example."),
+        (stems[("alice", "problem2.ipynb")], "plot_task", "2", "Clear bar plot."),
+        (stems[("carol", "problem2.ipynb")], "why_median", "0", "No explanation given."),
+    ]
+    server = manual.make_server(out, on_save=write_reports)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with browser_page() as page:
+            # carol's answer holds a <script>: shown as text, never run
+            page.goto(item_url(server.url, stems[("carol", "problem2.ipynb")], "why_median"))
+            assert page.title() != "PWNED"
+            assert "<script>document.title='PWNED'</script>" in page.inner_text("body")
+            grade_in_browser(server.url, entries, page)
+            page.goto(server.url)
+            total = len(manual.queue(out))
+            assert page.inner_text("#progress") == f"4 of {total} graded"
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert {k.split("/")[1]: v["points"] for k, v in manual.load(out).items()
+            if k.startswith(stems[("alice", "problem2.ipynb")])} == {"why_median": 2.5,
+                                                                      "plot_task": 2.0}
+    with open(out / "totals.csv") as fh:
+        totals = {r["student"]: r for r in csv.DictReader(fh)}
+    # alice: 5 automatic points + 2 + 2.5 + 2 by hand, of 12; nothing left to grade
+    assert totals["alice"]["score"] == "11.5" and totals["alice"]["manual_pending"] == "0"
+    assert totals["carol"]["score"] == "0" and totals["carol"]["manual_pending"] == "2"
+    with open(out / "gradebook.csv") as fh:
+        rows = {(r["student"], r["notebook"]): r for r in csv.DictReader(fh)}
+    assert rows[("alice", "problem2.ipynb")]["score"] == "4.5"
+    assert rows[("alice", "problem2.ipynb")]["problem2.ipynb:why_median"] == "2.5"
+    feedback = (out / "feedback" / f"{stems[('alice', 'problem2.ipynb')]}.md").read_text()
+    assert "Good; no example." in feedback and "**Score: 4.5 / 5**" in feedback
+    # a rerun (unchanged submissions are not run again) keeps the manual points
+    again = grade(course["src"], [course["root"] / "submitted"], out, limits=FAST,
+                  progress=False)
+    assert {r.notebook: r.score for r in again if r.student == "alice"} == {
+        "problem1.ipynb": 7, "problem2.ipynb": 4.5}

@@ -325,7 +325,7 @@ FLAGGED_RESTORES = ("numpy", "scipy", "sklearn", "torch", "pandas", "builtins", 
 SEVERE = ("rebinds module attribute", "patches library class", "mock patching",
           "edits sys.modules", "edits import hooks", "edits builtins", "rebinds module name",
           "assigns special attribute", "defines", "subclasses", "walks frames or gc",
-          "low-level access", "runs background code",
+          "low-level access", "runs background code", "shadows builtin",
           *(why for why in SUSPICIOUS.values() if not why.startswith("exits, forks")))
 
 
@@ -1006,13 +1006,10 @@ def write_reports(out_dir: Path) -> list[Result]:
     """Rewrite ``gradebook.csv`` (a row per submitted notebook), ``totals.csv`` (a row
     per student) and ``feedback/`` from the results and the manual grades; return the
     results with the manual points added."""
-    try:  # TEMPORARY until manual.py lands
-        from course_utils.grading import manual
-    except ImportError:
-        manual = None
+    from course_utils.grading import manual
 
     out_dir = Path(out_dir)
-    grades = manual.load(out_dir) if manual and (out_dir / manual.STORE).exists() else {}
+    grades = manual.load(out_dir)
     results = {stem: apply_manual(r, stem, grades) for stem, r in read_results(out_dir).items()}
     (out_dir / "feedback").mkdir(parents=True, exist_ok=True)
     for stem, r in results.items():
