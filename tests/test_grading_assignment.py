@@ -137,6 +137,8 @@ def make_submissions(root: Path) -> None:
     nb.cells.insert(index_of(nb, "plot_task") + 2,
                     nbformat.v4.new_markdown_cell("Bread costs more than apples."))
     submit(root, "alice", "problem2.ipynb", nb)
+    # a data file of her own beside her notebooks: the grader uses the source's
+    (root / "submitted" / "alice" / "ps1" / "prices.csv").write_text("item,price\nx,99\n")
 
     # bob: submits the released notebooks untouched
     submit(root, "bob", "problem1.ipynb", p1())
