@@ -170,6 +170,10 @@ def cmd_nb(args) -> int:
                 print(f"stripped outputs: {p}")
         return 0
     found = [msg for p in paths for msg in nbtools.problems(p)]
+    if not args.paths:  # the homework sources too (their student versions are generated)
+        sources = sorted((root / "homeworks").glob("*/*.source.ipynb"))
+        found += [msg for p in sources for msg in nbtools.dead_cells(p)]
+        paths = paths + sources
     for msg in found:
         print(msg, file=sys.stderr)
     print(f"{len(paths)} notebook(s) checked, {len(found)} problem(s)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -69,6 +70,22 @@ def problems(path: Path) -> list[str]:
         if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
             found.append(f"{path}: cell {i} has saved outputs (run `course nb strip`)")
             break
+    return found + dead_cells(path, nb)
+
+
+def dead_cells(path: Path, nb=None) -> list[str]:
+    """Code cells with nothing to run (empty, or comments only): a student runs them for
+    nothing; text belongs in markdown. Answer stubs (nbgrader metadata) are exempt."""
+    nb = nb if nb is not None else nbformat.read(path, as_version=4)
+    found = []
+    for i, cell in enumerate(nb.cells, 1):
+        if cell.cell_type != "code" or cell.get("metadata", {}).get("nbgrader"):
+            continue
+        lines = [line.strip() for line in cell.source.splitlines()]
+        if all(not line or line.startswith("#") for line in lines):
+            what = "is empty" if not any(lines) else "holds only comments"
+            found.append(f"{path}: cell {i} is a code cell that {what}: delete it, or make "
+                         "it a markdown cell")
     return found
 
 
@@ -112,6 +129,7 @@ class RunResult:
     seconds: float
     headline: str
     error: str = ""
+    standins: str = ""  # what ran on stand-in data or models (no mirror, small mode)
 
 
 def execute(path: Path, out_dir: Path, root: Path, timeout: int = 600, small: bool = True) -> RunResult:
@@ -138,7 +156,8 @@ def execute(path: Path, out_dir: Path, root: Path, timeout: int = 600, small: bo
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         status = "failed"
-        error = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else type(exc).__name__
+        text = plain_text(str(exc)).strip()
+        error = text.splitlines()[-1][:300] if text else type(exc).__name__
     finally:
         seconds = time.perf_counter() - start
         os.environ.clear()
@@ -146,18 +165,29 @@ def execute(path: Path, out_dir: Path, root: Path, timeout: int = 600, small: bo
     nbformat.write(nb, target)
     lines = Path(headline_file).read_text().splitlines()
     Path(headline_file).unlink(missing_ok=True)
-    heads = [json.loads(line) for line in lines if line.strip()]
+    records = [json.loads(line) for line in lines if line.strip()]
+    heads = [r for r in records if "name" in r]
     headline = ", ".join(f"{h['name']}={h['value']:.4g}" for h in heads)
-    return RunResult(str(rel), status, seconds, headline, error)
+    standins = ", ".join(dict.fromkeys(r["standin"] for r in records if "standin" in r))
+    return RunResult(str(rel), status, seconds, headline, error, standins)
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+
+
+def plain_text(text: str) -> str:
+    """Text without terminal colour codes (IPython colours its tracebacks)."""
+    return ANSI.sub("", text)
 
 
 def write_index(results: list[RunResult], out_dir: Path, small: bool) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     with (out_dir / "index.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["notebook", "status", "seconds", "headline", "error"])
+        writer.writerow(["notebook", "status", "seconds", "headline", "error", "standins"])
         for r in results:
-            writer.writerow([r.notebook, r.status, f"{r.seconds:.1f}", r.headline, r.error])
+            writer.writerow([r.notebook, r.status, f"{r.seconds:.1f}", r.headline,
+                             plain_text(r.error), r.standins])
     mode = "small (COURSE_SMALL=1)" if small else "full"
     lines = [
         f"# Executed notebooks ({mode})",
@@ -167,9 +197,15 @@ def write_index(results: list[RunResult], out_dir: Path, small: bool) -> Path:
         "| notebook | status | seconds | headline metric |",
         "|---|---|---|---|",
     ]
+    if any(r.standins for r in results):
+        lines[3:3] = ["**STAND-IN** marks a notebook that ran on generated data or untrained "
+                      "models (no data mirror): its metrics say nothing about the real task.",
+                      ""]
     for r in results:
-        status = r.status if r.status == "ok" else f"**{r.status}**: {r.error}"
-        lines.append(f"| [{r.notebook}]({r.notebook}) | {status} | {r.seconds:.1f} | {r.headline} |")
+        error = plain_text(r.error).replace("|", "\\|").replace("\n", " ")
+        status = r.status if r.status == "ok" else f"**{r.status}**: {error}"
+        head = f"**STAND-IN** ({r.standins}): {r.headline}" if r.standins else r.headline
+        lines.append(f"| [{r.notebook}]({r.notebook}) | {status} | {r.seconds:.1f} | {head} |")
     index = out_dir / "index.md"
     index.write_text("\n".join(lines) + "\n")
     return index

@@ -46,7 +46,7 @@ def load_transformer(name: str = MINILM, model_class=None, **model_kwargs):
     """
     from transformers import AutoModel, AutoTokenizer
 
-    from course_utils.data import DataError, StandInWarning
+    from course_utils.data import DataError, StandInWarning, note_standin
 
     cls = model_class or AutoModel
     looked, errors = [], []
@@ -91,6 +91,7 @@ def load_transformer(name: str = MINILM, model_class=None, **model_kwargs):
         note = (f"STAND-IN MODEL: {what}. Looked in: {'; '.join(looked)}. Small mode only.")
         print("\n" + "!" * 78 + f"\n{note}\n" + "!" * 78, file=sys.stderr)
         warnings.warn(f"stand-in model for {name!r}: {what}", StandInWarning, stacklevel=2)
+        note_standin(name, what)
         return tiny_bert(model_class=cls, **model_kwargs)
     raise DataError(
         f"pretrained model {name!r} was not found.\nLooked in:\n  " + "\n  ".join(looked)
@@ -152,7 +153,7 @@ def load_torchvision(name: str = "mobilenet_v2", weights: str = "DEFAULT", **mod
     import torch
     from torchvision.models import get_model
 
-    from course_utils.data import DataError, StandInWarning
+    from course_utils.data import DataError, StandInWarning, note_standin
 
     w = torchvision_weights(name, weights)
     filename = w.url.rsplit("/", 1)[-1]
@@ -184,6 +185,7 @@ def load_torchvision(name: str = "mobilenet_v2", weights: str = "DEFAULT", **mod
         print("\n" + "!" * 78 + f"\nSTAND-IN MODEL: {what}. Looked in: {'; '.join(looked)}. "
               "Small mode only.\n" + "!" * 78, file=sys.stderr)
         warnings.warn(f"stand-in model for {name!r}: {what}", StandInWarning, stacklevel=2)
+        note_standin(name, what)
         return get_model(name, weights=None, **model_kwargs).eval(), w
     raise DataError(
         f"pretrained weights {w} ({filename}) were not found.\nLooked in:\n  " + "\n  ".join(looked)

@@ -19,7 +19,6 @@ left to the notebook.
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass
 
 import torch
@@ -109,7 +108,8 @@ class _Attempt:
 def style_feature_extractor(prefer=("vgg19", "mobilenet_v2")) -> FeatureExtractor:
     """The first backbone of ``prefer`` whose pretrained weights can be had, as a
     :class:`FeatureExtractor` (``.attempts`` lists what was tried and why not)."""
-    from course_utils.data import DataError, StandInWarning
+    from course_utils.data import DataError
+    from course_utils.data import standins as data_standins
     from course_utils.pretrained import load_torchvision
 
     prefer = tuple(prefer)
@@ -122,12 +122,9 @@ def style_feature_extractor(prefer=("vgg19", "mobilenet_v2")) -> FeatureExtracto
     for i, name in enumerate(prefer):
         last = i == len(prefer) - 1
         if last:  # the last choice: its stand-in warning or error reaches the caller
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
+            with data_standins() as used:
                 model, weights = load_torchvision(name)
-            standin = any(issubclass(w.category, StandInWarning) for w in caught)
-            for w in caught:  # re-emit what we recorded
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            standin = bool(used)
             attempts.append(_Attempt(name, "random weights (stand-in)" if standin else "pretrained"))
         else:
             # Asked as in full mode, so that missing weights are a DataError (no

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import nbformat
 import pytest
@@ -62,3 +63,61 @@ def test_setup_cell_pins_the_current_release():
 
     assert f"@v{course_utils.__version__}" in setup_cell_source()
     compile(setup_cell_source(), "<setup>", "exec")
+
+
+def test_run_index_has_no_terminal_colour_codes(tmp_path):
+    """A failing notebook's error reaches index.md and index.csv as plain text
+    (IPython colours tracebacks with ANSI codes, which a Markdown viewer shows raw)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("raise ValueError('bad | size')")]
+    path = tmp_path / "nbs" / "broken.ipynb"
+    path.parent.mkdir()
+    nbformat.write(nb, path)
+    result = nbtools.execute(path, tmp_path / "out", tmp_path / "nbs", timeout=60)
+    assert result.status == "failed" and "ValueError" in result.error
+    index = nbtools.write_index([result], tmp_path / "out", small=True)
+    text = index.read_text()
+    assert "\x1b" not in text and "\x1b" not in (tmp_path / "out" / "index.csv").read_text()
+    assert "bad \\| size" in text
+
+
+def test_code_cells_with_only_comments_are_refused(tmp_path):
+    import nbformat
+
+    path = tmp_path / "lesson.ipynb"
+    shutil.copy(NOTEBOOKS[0], path)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell("# setup placeholder\n\n# nothing here"))
+    nb.cells.insert(3, nbformat.v4.new_code_cell(""))
+    nbformat.write(nb, path)
+    found = " | ".join(nbtools.problems(path))
+    assert "cell 3 is a code cell that holds only comments" in found
+    assert "cell 4 is a code cell that is empty" in found
+
+
+def test_run_index_marks_notebooks_that_ran_on_stand_ins(tmp_path, monkeypatch):
+    """With no mirror, a notebook's loads fall back to stand-ins: `course run`'s index
+    says so beside its metric (a newcomer's `make run` once showed AG News 0.98 bare)."""
+    import nbformat
+
+    for var in ("COURSE_DATA", "NLTK_DATA", "TORCH_HOME", "HF_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "from course_utils import data, headline\n"
+        "with data.standins() as used:\n"
+        "    df = data.load('toxic_comments', split='train')\n"
+        "assert used and used[0][0] == 'toxic_comments', used\n"
+        "headline('rows', len(df))")]
+    path = tmp_path / "nbs" / "standin.ipynb"
+    path.parent.mkdir()
+    nbformat.write(nb, path)
+    result = nbtools.execute(path, tmp_path / "out", tmp_path / "nbs", timeout=120)
+    assert result.status == "ok", result.error
+    assert result.standins == "toxic_comments" and result.headline.startswith("rows=")
+    text = nbtools.write_index([result], tmp_path / "out", small=True).read_text()
+    assert "**STAND-IN** (toxic_comments): rows=" in text

@@ -9,6 +9,9 @@ See ``course data list`` for what is registered.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import sys
 import warnings
 
@@ -20,6 +23,36 @@ from course_utils.data.registry import REGISTRY, Dataset, get_entry
 
 class StandInWarning(UserWarning):
     """Emitted when a loader returns a stand-in instead of the real data."""
+
+
+_WATCHERS: list[list] = []
+
+
+@contextlib.contextmanager
+def standins():
+    """Which loads in the block returned stand-ins (data or pretrained models)::
+
+        with data.standins() as used:
+            train = data.load("ag_news", "train")
+        REAL_DATA = not used          # used: [(name, what), ...]
+
+    Every stand-in is also recorded for ``course run``'s index (``COURSE_HEADLINE_FILE``)."""
+    used: list = []
+    _WATCHERS.append(used)
+    try:
+        yield used
+    finally:
+        _WATCHERS.remove(used)
+
+
+def note_standin(name: str, what: str) -> None:
+    """Record that ``name`` was replaced by a stand-in (called by the loaders)."""
+    for used in _WATCHERS:
+        used.append((name, what))
+    target = os.environ.get("COURSE_HEADLINE_FILE")
+    if target:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"standin": name, "what": what}) + "\n")
 
 
 class _Missing(DataError):
@@ -73,6 +106,7 @@ def load(name: str, split: str | None = None, **kwargs):
                 StandInWarning,
                 stacklevel=2,
             )
+            note_standin(name, what)
             return result
         raise DataError(message) from None
 
@@ -114,6 +148,8 @@ __all__ = [
     "Dataset",
     "RemoteFile",
     "StandInWarning",
+    "note_standin",
+    "standins",
     "get_entry",
     "load",
     "path",
