@@ -39,6 +39,7 @@ from course_utils.grading.notebook_format import (
     FormatError,
     digest,
     homework_name,
+    read_trusted_json,
 )
 
 FORMAT = 1
@@ -221,13 +222,9 @@ def apply(source_path: Path, nb, cells: list[Cell]):
     """The notebook and cells with every directive replaced by its expansion."""
     path = expansion_path(source_path)
     release = f"`course release {source_path}`"
-    if not path.is_file():
-        raise FormatError(f"{source_path}: its test cells use AUTOTEST directives and their "
-                          f"expansion {path.name} is missing: run {release}")
-    try:
-        data = json.loads(path.read_text())
-    except ValueError as exc:
-        raise FormatError(f"{path}: not a valid AUTOTEST expansion: {exc}") from None
+    data = read_trusted_json(path, "AUTOTEST expansion",
+                             f"{source_path}: its test cells use AUTOTEST directives and their "
+                             f"expansion {path.name} is missing: run {release}")
     if data.get("format") != FORMAT or {k: data.get(k) for k in _digests(source_path, nb)} \
             != _digests(source_path, nb):
         raise FormatError(f"{path} is stale: it was made from another version of "

@@ -55,6 +55,7 @@ from course_utils.grading.notebook_format import (
     homework_name,
     parse,
     read_source,
+    read_trusted_json,
     strip_hidden,
     strip_solution,
     student_path,
@@ -731,13 +732,10 @@ def load_key(source_path: Path, cells: list[Cell] | None = None) -> dict:
         _, cells = read_source(source_path)
     if not uses_checks(cells):
         return {}
-    if not path.is_file():
-        raise FormatError(f"{source_path}: its hidden tests send values (submit) but the "
-                          f"answer key {path.name} is missing: run `course release {source_path}`")
-    try:
-        data = json.loads(path.read_text())
-    except ValueError as exc:
-        raise FormatError(f"{path}: not a valid answer key: {exc}") from None
+    data = read_trusted_json(path, "answer key",
+                             f"{source_path}: its hidden tests send values (submit) but the "
+                             f"answer key {path.name} is missing: run `course release "
+                             f"{source_path}`")
     if data.get("format") != ck.KEY_FORMAT:
         raise FormatError(f"{path}: answer key format {data.get('format')!r}, expected "
                           f"{ck.KEY_FORMAT}: run `course release {source_path}`")

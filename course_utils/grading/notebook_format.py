@@ -339,6 +339,22 @@ def cell_checksum(cell_type: str, source: str) -> str:
     return hashlib.sha256(f"{cell_type}\n{source.strip()}".encode()).hexdigest()[:16]
 
 
+def read_trusted_json(path: Path, what: str, missing: str) -> dict:
+    """A JSON file ``course release`` wrote beside a source (answer key, AUTOTEST
+    expansion): ``missing`` is the error when it is absent; a clear error when it is not
+    valid JSON."""
+    path = Path(path)
+    if not path.is_file():
+        raise FormatError(missing)
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as exc:
+        raise FormatError(f"{path}: not a valid {what}: {exc}") from None
+    if not isinstance(data, dict):
+        raise FormatError(f"{path}: not a valid {what}: expected a JSON object")
+    return data
+
+
 def digest(path_or_bytes) -> str:
     data = path_or_bytes if isinstance(path_or_bytes, bytes) else Path(path_or_bytes).read_bytes()
     return hashlib.sha256(data).hexdigest()
