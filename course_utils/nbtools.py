@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.notebook import SETUP_MARKER, setup_cell_source
+from course_utils.notebook import SETUP_MARKER, colab_badge, setup_cell_source
 
 NOTEBOOK_DIRS = ("notebooks", "homeworks")
 
@@ -62,8 +62,8 @@ def problems(path: Path) -> list[str]:
         return [f"{path}: expected at least a header cell and the setup cell"]
     if cells[0].cell_type != "markdown" or not cells[0].source.lstrip().startswith("#"):
         found.append(f"{path}: cell 1 must be a markdown header starting with a '# Title'")
-    elif "colab.research.google.com" not in cells[0].source:
-        found.append(f"{path}: the header cell has no Colab badge")
+    elif colab_badge(badge_path(path)) not in cells[0].source:
+        found.append(f"{path}: the header cell has no current Colab badge (run `course nb sync`)")
     if cells[1].cell_type != "code" or cells[1].source != setup_cell_source():
         found.append(f"{path}: cell 2 is not the current setup cell (run `course nb sync`)")
     for i, cell in enumerate(cells, 1):
@@ -89,9 +89,40 @@ def dead_cells(path: Path, nb=None) -> list[str]:
     return found
 
 
+BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
+
+
+def badge_path(path: Path) -> str:
+    """A notebook's path in the repository, as its Colab badge names it."""
+    parts = Path(path).resolve().parts
+    for top in ("notebooks", "homeworks"):
+        if top in parts:
+            return "/".join(parts[len(parts) - 1 - parts[::-1].index(top):])
+    return Path(path).name
+
+
+def _sync_badge(nb, path: Path) -> bool:
+    """Write the current Colab badge into the header cell (after the title line)."""
+    if not nb.cells or nb.cells[0].cell_type != "markdown":
+        return False
+    badge = colab_badge(badge_path(path))
+    header = nb.cells[0].source
+    if BADGE.search(header):
+        new = BADGE.sub(lambda _: badge, header, count=1)
+    else:
+        title, _, rest = header.partition("\n")
+        new = f"{title}\n\n{badge}\n" + (f"\n{rest.lstrip(chr(10))}" if rest.strip() else "")
+    if new == header:
+        return False
+    nb.cells[0].source = new
+    return True
+
+
 def sync(path: Path) -> bool:
-    """Put the current setup cell in place; return True when the file changed."""
+    """Put the current setup cell and Colab badge in place (both made from the
+    repository URL in pyproject.toml); return True when the file changed."""
     nb = nbformat.read(path, as_version=4)
+    badge_changed = _sync_badge(nb, path)
     source = setup_cell_source()
     idx = next(
         (i for i, c in enumerate(nb.cells) if c.cell_type == "code" and SETUP_MARKER in c.source),
@@ -100,7 +131,9 @@ def sync(path: Path) -> bool:
     if idx is None:
         nb.cells.insert(1, nbformat.v4.new_code_cell(source))
     elif nb.cells[idx].source == source and idx == 1:
-        return False
+        if badge_changed:
+            nbformat.write(nb, path)
+        return badge_changed
     else:
         cell = nb.cells.pop(idx)
         cell.source = source

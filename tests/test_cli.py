@@ -67,7 +67,7 @@ def test_run_executes_a_notebook_and_writes_index(tmp_path, monkeypatch):
     monkeypatch.chdir(root)
     assert cli.main(["run", "--out", str(tmp_path / "build"), "--timeout", "120"]) == 1
     index = (tmp_path / "build" / "index.csv").read_text().splitlines()
-    assert index[0] == "notebook,status,seconds,headline,error"
+    assert index[0] == "notebook,status,seconds,headline,error,standins"
     assert index[1].startswith("notebooks/rl/01_demo.ipynb,ok,") and "score=0.5" in index[1]
     assert index[2].startswith("notebooks/rl/02_broken.ipynb,failed,") and "boom" in index[2]
     executed = nbformat.read(tmp_path / "build" / "notebooks/rl/01_demo.ipynb", as_version=4)

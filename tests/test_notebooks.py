@@ -121,3 +121,29 @@ def test_run_index_marks_notebooks_that_ran_on_stand_ins(tmp_path, monkeypatch):
     assert result.standins == "toxic_comments" and result.headline.startswith("rows=")
     text = nbtools.write_index([result], tmp_path / "out", small=True).read_text()
     assert "**STAND-IN** (toxic_comments): rows=" in text
+
+
+def test_the_repository_url_is_kept_in_pyproject_only(tmp_path):
+    import tomllib
+
+    from course_utils.notebook import colab_badge, repository
+
+    url = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+    assert url == f"https://github.com/{repository()}"
+    assert f"git+{url}@" in setup_cell_source()
+    # no other file of the package spells it out
+    spelled = [p for p in (ROOT / "course_utils").rglob("*.py") if repository() in p.read_text()]
+    assert not spelled, spelled
+    # sync rewrites a badge that points elsewhere
+    path = tmp_path / "notebooks" / "rl" / "09_x.ipynb"
+    path.parent.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(
+        "# X\n[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        "(https://colab.research.google.com/github/someone/else/blob/main/x.ipynb)\n\nText."),
+        nbformat.v4.new_code_cell(setup_cell_source())]
+    nbformat.write(nb, path)
+    assert any("no current Colab badge" in p for p in nbtools.problems(path))
+    assert nbtools.sync(path) and nbtools.problems(path) == []
+    header = nbformat.read(path, as_version=4).cells[0].source
+    assert colab_badge("notebooks/rl/09_x.ipynb") in header and header.endswith("Text.")
