@@ -109,7 +109,7 @@ def style_feature_extractor(prefer=("vgg19", "mobilenet_v2")) -> FeatureExtracto
     """The first backbone of ``prefer`` whose pretrained weights can be had, as a
     :class:`FeatureExtractor` (``.attempts`` lists what was tried and why not)."""
     from course_utils.data import DataError
-    from course_utils.data import standins as data_standins
+    from course_utils.data import standins_used as data_standins
     from course_utils.pretrained import load_torchvision
 
     prefer = tuple(prefer)

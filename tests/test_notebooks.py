@@ -109,7 +109,7 @@ def test_run_index_marks_notebooks_that_ran_on_stand_ins(tmp_path, monkeypatch):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(
         "from course_utils import data, headline\n"
-        "with data.standins() as used:\n"
+        "with data.standins_used() as used:\n"
         "    df = data.load('toxic_comments', split='train')\n"
         "assert used and used[0][0] == 'toxic_comments', used\n"
         "headline('rows', len(df))")]

@@ -29,10 +29,10 @@ _WATCHERS: list[list] = []
 
 
 @contextlib.contextmanager
-def standins():
+def standins_used():
     """Which loads in the block returned stand-ins (data or pretrained models)::
 
-        with data.standins() as used:
+        with data.standins_used() as used:
             train = data.load("ag_news", "train")
         REAL_DATA = not used          # used: [(name, what), ...]
 
@@ -149,7 +149,7 @@ __all__ = [
     "RemoteFile",
     "StandInWarning",
     "note_standin",
-    "standins",
+    "standins_used",
     "get_entry",
     "load",
     "path",
