@@ -102,8 +102,14 @@ def headline(name: str, value: float, fmt: str = ".4f") -> float:
     The runner sets ``COURSE_HEADLINE_FILE``; each call appends a JSON line there.
     """
     print(f"HEADLINE {name} = {value:{fmt}}")
+    record_run({"name": name, "value": float(value)})
+    return value
+
+
+def record_run(record: dict) -> None:
+    """Append one JSON line to the run log ``course run`` reads (``COURSE_HEADLINE_FILE``,
+    set by the runner): headline metrics, and the stand-ins a notebook ran on."""
     target = os.environ.get("COURSE_HEADLINE_FILE")
     if target:
         with Path(target).open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"name": name, "value": float(value)}) + "\n")
-    return value
+            fh.write(json.dumps(record) + "\n")

@@ -10,8 +10,6 @@ See ``course data list`` for what is registered.
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import sys
 import warnings
 
@@ -49,10 +47,9 @@ def note_standin(name: str, what: str) -> None:
     """Record that ``name`` was replaced by a stand-in (called by the loaders)."""
     for used in _WATCHERS:
         used.append((name, what))
-    target = os.environ.get("COURSE_HEADLINE_FILE")
-    if target:
-        with open(target, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"standin": name, "what": what}) + "\n")
+    from course_utils.notebook import record_run
+
+    record_run({"standin": name, "what": what})
 
 
 class _Missing(DataError):

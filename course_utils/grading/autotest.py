@@ -40,6 +40,7 @@ from course_utils.grading.notebook_format import (
     digest,
     homework_name,
     read_trusted_json,
+    write_atomic,
 )
 
 FORMAT = 1
@@ -128,7 +129,6 @@ def expand(source_path: Path, nb, cells: list[Cell], level: str, limits=None) ->
     files = assignment.data_files(Path(source_path).parent)
     workdir = Path(tempfile.mkdtemp(prefix="course-autotest-"))
     env = kernel_env(workdir, workdir / ".course_checks", level, None, small=True)
-    env["NBGRADER_EXECUTION"] = "autograde"
     kernel = Kernel(workdir, level, limits, env=env, files=files)
     out: dict[str, str] = {}
 
@@ -212,9 +212,7 @@ def write(source_path: Path, level: str, limits=None) -> tuple[Path, bool]:
         pass
     data = {"format": FORMAT, **_digests(source_path, nb),
             "cells": expand(source_path, nb, cells, level, limits)}
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-    tmp.replace(path)
+    write_atomic(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
     return path, True
 
 

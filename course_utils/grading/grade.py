@@ -21,6 +21,7 @@ For each submission the grader
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import re
@@ -56,6 +57,7 @@ from course_utils.grading.notebook_format import (
     parse,
     read_source,
     read_trusted_json,
+    write_atomic,
     strip_hidden,
     strip_solution,
     student_path,
@@ -626,6 +628,7 @@ def kernel_env(workdir: Path, io_folder: Path, level: str, view: trusted.View | 
     env["COURSE_SMALL"] = (os.environ.get("COURSE_SMALL", "0") if small is None
                            else "1" if small else "0")
     env[ck.ENV] = str(io_folder)
+    env["NBGRADER_EXECUTION"] = "autograde"  # as nbgrader's autograder sets it
     for var in ("PWD", "OLDPWD", "VIRTUAL_ENV", "PS1", "SSH_AUTH_SOCK", "XDG_RUNTIME_DIR"):
         env.pop(var, None)  # the grader's own folders are none of the kernel's business
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin",
@@ -812,7 +815,6 @@ def grade_one(hw: Homework, sub_path: Path, sub_rel: str, limits: sb.Limits, lev
     workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
     io_folder = workdir / ".course_checks"  # made by the kernel before each start
     env = kernel_env(workdir, io_folder, level, view, small)
-    env["NBGRADER_EXECUTION"] = "autograde"  # as nbgrader's autograder sets it
     binds = view.binds if (view is not None and level == sb.STRONG) else []
 
     def make_kernel():
@@ -882,9 +884,7 @@ def write_key(source_path: Path, **kwargs) -> tuple[Path, bool]:
         pass
     key = make_key(source_path, **kwargs)
     text = key_text(key)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    write_atomic(path, text)
     return path, True
 
 
@@ -962,12 +962,6 @@ def _feedback_markdown(result: Result) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
 def apply_manual(result: Result, stem: str, grades: dict) -> Result:
     """The result with the points and comments a person gave (``grades``: the manual
     store, :func:`course_utils.grading.manual.load`). A grade given to an answer that
@@ -1011,7 +1005,7 @@ def write_reports(out_dir: Path) -> list[Result]:
     results = {stem: apply_manual(r, stem, grades) for stem, r in read_results(out_dir).items()}
     (out_dir / "feedback").mkdir(parents=True, exist_ok=True)
     for stem, r in results.items():
-        _atomic_text(out_dir / "feedback" / f"{stem}.md", feedback_markdown(r))
+        write_atomic(out_dir / "feedback" / f"{stem}.md", feedback_markdown(r))
     write_gradebook(list(results.values()), out_dir / "gradebook.csv")
     write_totals(list(results.values()), out_dir / "totals.csv")
     return list(results.values())
@@ -1029,20 +1023,19 @@ def write_gradebook(results: list[Result], path: Path) -> None:
             name = _column(r, t["id"], several)
             if name not in columns:
                 columns.append(name)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["submission", "score", "max_score", "status", "reason", *columns,
-                         "manual_pending", "student", "assignment", "notebook", "changes",
-                         "flags", "submission_sha256"])
-        for r in sorted(results, key=lambda r: (r.student, r.notebook, r.submission)):
-            points = {_column(r, t["id"], several): t["points"] for t in r.tests}
-            pending = sum(1 for t in r.tests if t["status"] == "manual")
-            writer.writerow([r.submission, f"{r.score:g}", f"{r.max_score:g}", r.status, r.reason,
-                             *[f"{points[i]:g}" if i in points else "" for i in columns],
-                             pending, r.student, r.assignment, r.notebook, len(r.changes),
-                             "; ".join(r.flags), r.submission_sha256])
-    tmp.replace(path)
+    fh = io.StringIO(newline="")
+    writer = csv.writer(fh)
+    writer.writerow(["submission", "score", "max_score", "status", "reason", *columns,
+                     "manual_pending", "student", "assignment", "notebook", "changes",
+                     "flags", "submission_sha256"])
+    for r in sorted(results, key=lambda r: (r.student, r.notebook, r.submission)):
+        points = {_column(r, t["id"], several): t["points"] for t in r.tests}
+        pending = sum(1 for t in r.tests if t["status"] == "manual")
+        writer.writerow([r.submission, f"{r.score:g}", f"{r.max_score:g}", r.status, r.reason,
+                         *[f"{points[i]:g}" if i in points else "" for i in columns],
+                         pending, r.student, r.assignment, r.notebook, len(r.changes),
+                         "; ".join(r.flags), r.submission_sha256])
+    write_atomic(path, fh.getvalue())
 
 
 def write_totals(results: list[Result], path: Path) -> None:
@@ -1059,26 +1052,25 @@ def write_totals(results: list[Result], path: Path) -> None:
     students: dict = {}
     for r in results:
         students.setdefault((r.student, r.assignment), []).append(r)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["student", "assignment", "score", "max_score", "notebooks",
-                         "missing", "manual_pending"])
-        for (student, assignment_name), rs in sorted(students.items()):
-            wanted = {nb: m for (a, nb), m in notebooks.items() if a == assignment_name}
-            best = {}
-            for r in rs:
-                name = r.notebook  # a file that is no notebook of the assignment counts nothing
-                if name not in wanted:
-                    continue
-                if name not in best or r.score > best[name].score:
-                    best[name] = r
-            score = sum(r.score for r in best.values())
-            missing = sorted(set(wanted) - set(best))
-            pending = sum(1 for r in best.values() for t in r.tests if t["status"] == "manual")
-            writer.writerow([student, assignment_name, f"{score:g}", f"{sum(wanted.values()):g}",
-                             len(best), " ".join(missing), pending])
-    tmp.replace(path)
+    fh = io.StringIO(newline="")
+    writer = csv.writer(fh)
+    writer.writerow(["student", "assignment", "score", "max_score", "notebooks",
+                     "missing", "manual_pending"])
+    for (student, assignment_name), rs in sorted(students.items()):
+        wanted = {nb: m for (a, nb), m in notebooks.items() if a == assignment_name}
+        best = {}
+        for r in rs:
+            name = r.notebook  # a file that is no notebook of the assignment counts nothing
+            if name not in wanted:
+                continue
+            if name not in best or r.score > best[name].score:
+                best[name] = r
+        score = sum(r.score for r in best.values())
+        missing = sorted(set(wanted) - set(best))
+        pending = sum(1 for r in best.values() for t in r.tests if t["status"] == "manual")
+        writer.writerow([student, assignment_name, f"{score:g}", f"{sum(wanted.values()):g}",
+                         len(best), " ".join(missing), pending])
+    write_atomic(path, fh.getvalue())
 
 
 def collect_submissions(paths: list[Path]) -> list[tuple[Path, str]]:
@@ -1142,7 +1134,7 @@ def grade(source_path: Path, submissions: list[Path], out_dir: Path, jobs: int =
     views = {hw.path: trusted.build_view(hw.module, view_dir / str(n))
              for n, hw in enumerate(homeworks)}
     digests = {hw.path: (digest(hw.path), trusted_digest(hw.path)) for hw in homeworks}
-    _atomic_text(out_dir / "assignment.json", json.dumps({
+    write_atomic(out_dir / "assignment.json", json.dumps({
         "assignment": assignment_name,
         "notebooks": {hw.notebook: sum(c.points for c in hw.cells if c.kind in GRADED_KINDS)
                       for hw in homeworks}}, indent=1) + "\n")
@@ -1159,7 +1151,7 @@ def grade(source_path: Path, submissions: list[Path], out_dir: Path, jobs: int =
             result = Result(Path(rel).stem, rel, digest(path), "", "rejected", reason=why,
                             student=student, assignment=assigned or assignment_name)
             with lock:
-                _atomic_text(out_dir / "results" / f"{_safe_id(rel)}.json",
+                write_atomic(out_dir / "results" / f"{_safe_id(rel)}.json",
                              json.dumps(result.__dict__, indent=1, sort_keys=True))
             return result
         source_sha, trusted_sha = digests[hw.path]
@@ -1184,7 +1176,7 @@ def grade(source_path: Path, submissions: list[Path], out_dir: Path, jobs: int =
         result.student, result.assignment = student, assigned or assignment_name
         result.notebook = hw.notebook
         with lock:
-            _atomic_text(result_file, json.dumps(result.__dict__, indent=1, sort_keys=True))
+            write_atomic(result_file, json.dumps(result.__dict__, indent=1, sort_keys=True))
         return result
 
     try:

@@ -27,6 +27,7 @@ from course_utils.grading.notebook_format import (
     strip_hidden,
     strip_solution,
     student_path,
+    write_atomic,
 )
 
 
@@ -93,9 +94,7 @@ def release(source_path: Path, key: bool = True, allow_weak: bool = False) -> tu
     if target.exists() and target.read_text(encoding="utf-8") == text:
         return target, key_changed or autotests_changed
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".ipynb.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+    write_atomic(target, text)
     return target, True
 
 
