@@ -242,3 +242,104 @@ def write_index(results: list[RunResult], out_dir: Path, small: bool) -> Path:
     index = out_dir / "index.md"
     index.write_text("\n".join(lines) + "\n")
     return index
+
+
+# ------------------------------------------------------------ data dependence
+# Modules and names through which code reaches the data mirror, the download cache or
+# pretrained weights (COURSE_DATA, NLTK_DATA, TORCH_HOME, HF_HOME). A notebook that
+# reaches none of them runs the same with and without the mirror, so the offline pass
+# of `make test-offline` has nothing to learn from running it again.
+_DATA_MODULES = {"course_utils.data", "course_utils.pretrained"}
+# where the settings are read and the notebook set up: every module imports them, and
+# they open no data themselves
+# (course_utils.grading: the grader's package; a homework's own grading.py, which may
+# read held-out data, is scanned instead)
+_NEUTRAL_MODULES = {"course_utils", "course_utils.config", "course_utils.notebook",
+                    "course_utils.grading"}
+_DATA_CODE = re.compile(
+    r"\bnltk\b|from_pretrained|\btorchvision\.(?:datasets|models)\b|"
+    r"\bhuggingface_hub\b|\bdatasets\b\s*import|\bload_dataset\b|\bCOURSE_DATA\b|"
+    r"\bTORCH_HOME\b|\bHF_HOME\b|\bgensim\.downloader\b"
+)
+
+
+def _package(mod: str, path: Path) -> str:
+    return mod if path.name == "__init__.py" else mod.rsplit(".", 1)[0]
+
+
+def _imported_course_modules(code: str, package: str = "course_utils") -> set[str]:
+    """course_utils modules named by the import statements in ``code``."""
+    import ast
+
+    found: set[str] = set()
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:  # IPython magics: fall back to a line scan
+        tree = ast.parse("\n".join(
+            ln for ln in code.splitlines() if ln.lstrip().startswith(("import ", "from "))))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("course_utils")}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            mod = node.module if node.level == 0 else f"{base}.{node.module}"
+            if mod.startswith("course_utils"):
+                found.add(mod)
+                found |= {f"{mod}.{a.name}" for a in node.names}
+    return found
+
+
+def _module_file(name: str) -> Path | None:
+    base = Path(__file__).resolve().parent.joinpath(*name.split(".")[1:])
+    for cand in (base.with_suffix(".py"), base / "__init__.py"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _reaches_data(modules: set[str]) -> str | None:
+    """The first data module reached from ``modules`` through course_utils' own imports."""
+    seen: set[str] = set()
+    todo = sorted(modules)
+    while todo:
+        mod = todo.pop()
+        if mod in seen:
+            continue
+        seen.add(mod)
+        if any(mod == d or mod.startswith(d + ".") for d in _DATA_MODULES):
+            return mod
+        path = _module_file(mod)
+        if path is None or any(mod == n or (n != "course_utils" and mod.startswith(n + "."))
+                               for n in _NEUTRAL_MODULES):
+            continue
+        text = path.read_text()
+        if _DATA_CODE.search(text):
+            return mod
+        todo += sorted(_imported_course_modules(text, package=_package(mod, path)))
+    return None
+
+
+def reads_mirror(path: Path) -> str | None:
+    """Why the notebook at ``path`` depends on the data mirror, or None when it does not.
+
+    It does when a code cell names a data source itself (NLTK, ``from_pretrained``,
+    torchvision's datasets or weights, ...) or imports a course_utils module that reaches
+    ``course_utils.data`` or ``course_utils.pretrained``, directly or through other modules.
+    For a homework source the ``grading.py`` beside it (held-out data) counts too.
+    """
+    nb = nbformat.read(path, as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    instructor = Path(path).parent / "grading.py"  # a homework's trusted checks and ladders
+    if Path(path).name.endswith(".source.ipynb") and instructor.is_file():
+        code += "\n" + instructor.read_text()
+    hit = _DATA_CODE.search(code)
+    if hit:
+        return f"its code names {hit.group(0)!r}"
+    mods = _imported_course_modules(code)
+    # `import course_utils` + `course_utils.data.load(...)` reaches modules by attribute
+    for dotted in re.findall(r"\bcourse_utils(?:\.[A-Za-z_]\w*)+", code):
+        parts = dotted.split(".")
+        mods |= {".".join(parts[:i]) for i in range(2, len(parts) + 1)}
+    mods = {m for m in mods if _module_file(m)}
+    via = _reaches_data(mods)
+    return f"it imports {via}" if via else None

@@ -147,3 +147,35 @@ def test_the_repository_url_is_kept_in_pyproject_only(tmp_path):
     assert nbtools.sync(path) and nbtools.problems(path) == []
     header = nbformat.read(path, as_version=4).cells[0].source
     assert colab_badge("notebooks/rl/09_x.ipynb") in header and header.endswith("Text.")
+
+
+def _code_notebook(tmp_path, *sources):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    path = tmp_path / "probe.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.parametrize("code, reason", [
+    ("from course_utils import data\nx = data.load('imdb')", "course_utils.data"),
+    ("import course_utils\nx = course_utils.data.load('imdb')", "course_utils.data"),
+    ("from course_utils.pretrained import load_transformer", "course_utils.pretrained"),
+    # through another course_utils module: vision_features loads torchvision weights
+    ("from course_utils.vision_features import FeatureExtractor", "course_utils.pretrained"),
+    ("import nltk\nnltk.corpus.brown.words()", "nltk"),
+    ("from transformers import AutoModel\nAutoModel.from_pretrained('bert')", "from_pretrained"),
+])
+def test_reads_mirror_finds_the_data_a_notebook_reaches(tmp_path, code, reason):
+    """The offline pass (`make test-offline`) runs only notebooks that reach data."""
+    why = nbtools.reads_mirror(_code_notebook(tmp_path, "import course_utils", code))
+    assert why is not None and reason in why, why
+
+
+def test_reads_mirror_passes_notebooks_that_reach_no_data(tmp_path):
+    probe = _code_notebook(tmp_path, "import course_utils\nSMALL = course_utils.setup_notebook()",
+                           "from course_utils import rl, train\nweights = [0.5, 0.5]",
+                           "%matplotlib inline")
+    assert nbtools.reads_mirror(probe) is None
+    rl_lessons = sorted((ROOT / "notebooks" / "rl").glob("*.ipynb"))
+    assert rl_lessons and all(nbtools.reads_mirror(p) is None for p in rl_lessons)
+    assert nbtools.reads_mirror(ROOT / "notebooks" / "nlp" / "01_word_embeddings.ipynb")
