@@ -15,9 +15,12 @@ NB_DIRS := $(wildcard notebooks)
 # layer, pretrained weights, the homeworks and the notebooks. The offline pass
 # runs these only; the rest of the unit tests do not read data.
 OFFLINE_TESTS := $(wildcard tests/test_data*.py tests/test_pretrained.py tests/test_homeworks.py)
+# What ruff lints and formats: the package, tests and benchmarks, lessons, homework
+# sources and their grading.py (not the student notebooks `course release` generates).
+LINT_PATHS := course_utils tests notebooks $(wildcard homeworks/*/*.source.ipynb homeworks/*/*.py)
 PYTEST_NB := --nbval-lax --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install run test test-offline test-data-paths unit notebooks bench lab check clean
+.PHONY: install run lint format test test-offline test-data-paths unit notebooks bench lab check clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,9 +40,19 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/course run --out build $(if $(FULL),--full,)
 
-## Conventions, unit tests, homework invariants, then every notebook under nbval (small mode).
-test: $(STAMP)
+## ruff (lint and format check, notebooks included) and the notebook conventions.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 	COURSE_SMALL=1 $(VENV)/bin/course nb check
+
+## Apply ruff's fixes and formatting (then `course release` the homeworks you touched).
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix --exit-zero $(LINT_PATHS)
+	$(VENV)/bin/ruff format $(LINT_PATHS)
+
+## Lint, unit tests, homework invariants, then every notebook under nbval (small mode).
+test: lint
 	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) --dist loadfile --durations=25 $(PYTEST_NB) \
 		tests $(NB_DIRS)
 

@@ -75,13 +75,18 @@ class Classifier:
         from a PIL image to a normalised float tensor."""
         from torchvision.transforms import InterpolationMode, v2
 
-        return v2.Compose([
-            v2.Resize(self.image_size, interpolation=InterpolationMode(self.interpolation),
-                      antialias=True),
-            v2.ToImage(),
-            v2.ToDtype(torch.float32, scale=True),
-            v2.Normalize(self.mean, self.std),
-        ])
+        return v2.Compose(
+            [
+                v2.Resize(
+                    self.image_size,
+                    interpolation=InterpolationMode(self.interpolation),
+                    antialias=True,
+                ),
+                v2.ToImage(),
+                v2.ToDtype(torch.float32, scale=True),
+                v2.Normalize(self.mean, self.std),
+            ]
+        )
 
     @torch.no_grad()
     def predict_proba(self, batch: torch.Tensor) -> torch.Tensor:
@@ -118,10 +123,17 @@ def _pair(size) -> list[int]:
     return size
 
 
-def save_classifier(path, model: nn.Module, arch: str, classes: Sequence[str], image_size,
-                    mean: Sequence[float] = (0.485, 0.456, 0.406),
-                    std: Sequence[float] = (0.229, 0.224, 0.225),
-                    interpolation: str = "bilinear", meta: dict | None = None) -> Path:
+def save_classifier(
+    path,
+    model: nn.Module,
+    arch: str,
+    classes: Sequence[str],
+    image_size,
+    mean: Sequence[float] = (0.485, 0.456, 0.406),
+    std: Sequence[float] = (0.229, 0.224, 0.225),
+    interpolation: str = "bilinear",
+    meta: dict | None = None,
+) -> Path:
     """Write ``model`` (a torchvision ``arch`` with a new ``nn.Linear`` head) to
     ``path`` with everything needed to use it (see the module docstring).
 
@@ -141,11 +153,19 @@ def save_classifier(path, model: nn.Module, arch: str, classes: Sequence[str], i
         "format": FORMAT,
         "version": VERSION,
         "arch": arch,
-        "head": {"module": head_name, "in_features": head.in_features,
-                 "out_features": head.out_features, "bias": head.bias is not None},
+        "head": {
+            "module": head_name,
+            "in_features": head.in_features,
+            "out_features": head.out_features,
+            "bias": head.bias is not None,
+        },
         "classes": classes,
-        "preprocessing": {"image_size": _pair(image_size), "mean": [float(m) for m in mean],
-                          "std": [float(s) for s in std], "interpolation": str(interpolation)},
+        "preprocessing": {
+            "image_size": _pair(image_size),
+            "mean": [float(m) for m in mean],
+            "std": [float(s) for s in std],
+            "interpolation": str(interpolation),
+        },
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "meta": dict(meta or {}),
     }
@@ -172,8 +192,9 @@ def load_classifier(path, device=None) -> Classifier:
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}"
-                                + (" (it is a folder)" if path.is_dir() else ""))
+        raise FileNotFoundError(
+            f"checkpoint not found: {path}" + (" (it is a folder)" if path.is_dir() else "")
+        )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # pickle, zip and torch errors all mean "not a checkpoint"
@@ -182,22 +203,33 @@ def load_classifier(path, device=None) -> Classifier:
             f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})"
         ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        what = f"a dict with keys {sorted(state)[:8]}" if isinstance(state, dict) else type(state).__name__
+        what = (
+            f"a dict with keys {sorted(state)[:8]}"
+            if isinstance(state, dict)
+            else type(state).__name__
+        )
         raise CheckpointError(
             f"{path} is not a classifier checkpoint written by course_utils.classify.save_classifier "
             f"(found {what}; expected format {FORMAT!r})"
         )
     if state.get("version") != VERSION:
-        raise CheckpointError(f"{path}: checkpoint version {state.get('version')!r}, "
-                              f"this course_utils reads version {VERSION}")
+        raise CheckpointError(
+            f"{path}: checkpoint version {state.get('version')!r}, "
+            f"this course_utils reads version {VERSION}"
+        )
     head, prep = state["head"], state["preprocessing"]
     try:
         model = get_model(state["arch"], weights=None)
     except (KeyError, ValueError) as exc:
-        raise CheckpointError(f"{path}: unknown torchvision architecture {state['arch']!r} ({exc})") from None
+        raise CheckpointError(
+            f"{path}: unknown torchvision architecture {state['arch']!r} ({exc})"
+        ) from None
     try:
-        _set_module(model, head["module"], nn.Linear(head["in_features"], head["out_features"],
-                                                     bias=head.get("bias", True)))
+        _set_module(
+            model,
+            head["module"],
+            nn.Linear(head["in_features"], head["out_features"], bias=head.get("bias", True)),
+        )
         model.load_state_dict(state["state_dict"])
     except (AttributeError, RuntimeError) as exc:
         raise CheckpointError(
@@ -205,15 +237,28 @@ def load_classifier(path, device=None) -> Classifier:
             f"{head['out_features']} head at {head['module']!r}: {str(exc).splitlines()[0][:300]}"
         ) from None
     dev = torch.device(device) if device is not None else config.device()
-    return Classifier(model=model.to(dev).eval(), arch=state["arch"], classes=list(state["classes"]),
-                      image_size=tuple(prep["image_size"]), mean=list(prep["mean"]),
-                      std=list(prep["std"]), interpolation=prep.get("interpolation", "bilinear"),
-                      meta=dict(state.get("meta", {})))
+    return Classifier(
+        model=model.to(dev).eval(),
+        arch=state["arch"],
+        classes=list(state["classes"]),
+        image_size=tuple(prep["image_size"]),
+        mean=list(prep["mean"]),
+        std=list(prep["std"]),
+        interpolation=prep.get("interpolation", "bilinear"),
+        meta=dict(state.get("meta", {})),
+    )
 
 
-def classify_folder(folder, checkpoint, *, batch_size: int = 32, recursive: bool = False,
-                    skip_unreadable: bool = False, progress: bool = True,
-                    device=None) -> dict[str, Any]:
+def classify_folder(
+    folder,
+    checkpoint,
+    *,
+    batch_size: int = 32,
+    recursive: bool = False,
+    skip_unreadable: bool = False,
+    progress: bool = True,
+    device=None,
+) -> dict[str, Any]:
     """Label every image in ``folder`` with the classifier ``checkpoint`` (a path
     or a loaded :class:`Classifier`).
 
@@ -237,7 +282,7 @@ def classify_folder(folder, checkpoint, *, batch_size: int = 32, recursive: bool
     with tqdm(total=len(paths), desc="classifying", unit="img", disable=not progress) as bar:
         for start in range(0, len(paths), batch_size):
             names, tensors = [], []
-            for p in paths[start:start + batch_size]:
+            for p in paths[start : start + batch_size]:
                 name = p.relative_to(folder).as_posix()
                 try:
                     img = open_image(p)
@@ -253,7 +298,7 @@ def classify_folder(folder, checkpoint, *, batch_size: int = 32, recursive: bool
                 p_max, idx = probs.max(dim=1)
                 for name, p, i in zip(names, p_max.tolist(), idx.tolist()):
                     labels[name] = {"label": clf.classes[i], "probability": round(p, 6)}
-            bar.update(len(paths[start:start + batch_size]))
+            bar.update(len(paths[start : start + batch_size]))
     if skip_unreadable and errors:
         labels["errors"] = errors
     if not labels or list(labels) == ["errors"]:

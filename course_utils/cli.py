@@ -1,15 +1,15 @@
 """The ``course`` command.
 
-    course data list              what is registered and where it is found
-    course data fetch NAME...     download into the cache (or find in the mirror)
-    course data verify [--online] check every mirror and cache file; online, every URL
-    course nb sync | strip | check   keep notebooks to the conventions
-    course run [--full]           execute every notebook into build/ with an index
-    course release SOURCE...      write the student notebook and the answer key
-    course grade SOURCE SUB...    grade submissions in a sandbox into a gradebook
-    course check NOTEBOOK         a student's self-check with the public tests
-    course manual OUT             grade written answers and tasks by hand in a local web page
-    course classify FOLDER --model CHECKPOINT   label a folder of images into a JSON file
+course data list              what is registered and where it is found
+course data fetch NAME...     download into the cache (or find in the mirror)
+course data verify [--online] check every mirror and cache file; online, every URL
+course nb sync | strip | check   keep notebooks to the conventions
+course run [--full]           execute every notebook into build/ with an index
+course release SOURCE...      write the student notebook and the answer key
+course grade SOURCE SUB...    grade submissions in a sandbox into a gradebook
+course check NOTEBOOK         a student's self-check with the public tests
+course manual OUT             grade written answers and tasks by hand in a local web page
+course classify FOLDER --model CHECKPOINT   label a folder of images into a JSON file
 """
 
 from __future__ import annotations
@@ -132,14 +132,18 @@ def cmd_data_verify(args) -> int:
             if args.online:
                 for url in rf.urls:
                     reason = _url_alive(url)
-                    print(f"{'alive' if reason is None else 'DEAD':<9} {url}"
-                          + ("" if reason is None else f" ({reason})"))
+                    print(
+                        f"{'alive' if reason is None else 'DEAD':<9} {url}"
+                        + ("" if reason is None else f" ({reason})")
+                    )
                     if reason is not None:
                         bad.append(f"{name}/{role}: dead link {url} ({reason})")
     print(f"\n{checked} file(s) checked.")
     if tofu:
-        print("Checksums trusted on first use (unknown when the registry was written):\n  "
-              + "\n  ".join(tofu))
+        print(
+            "Checksums trusted on first use (unknown when the registry was written):\n  "
+            + "\n  ".join(tofu)
+        )
     if bad:
         print("\nProblems:\n  " + "\n  ".join(bad), file=sys.stderr)
         return 1
@@ -172,7 +176,7 @@ def cmd_nb(args) -> int:
     found = [msg for p in paths for msg in nbtools.problems(p)]
     if not args.paths:  # the homework sources too (their student versions are generated)
         sources = sorted((root / "homeworks").glob("*/*.source.ipynb"))
-        found += [msg for p in sources for msg in nbtools.dead_cells(p)]
+        found += [msg for p in sources for msg in nbtools.dead_cells(p) + nbtools.stale_release(p)]
         paths = paths + sources
     for msg in found:
         print(msg, file=sys.stderr)
@@ -207,19 +211,23 @@ def cmd_release(args) -> int:
     for source in args.sources:
         try:
             if Path(source).is_dir():
-                written = release_folder(Path(source), key=not args.no_key,
-                                         allow_weak=args.allow_weak_sandbox)
+                written = release_folder(
+                    Path(source), key=not args.no_key, allow_weak=args.allow_weak_sandbox
+                )
             else:
-                written = [release(Path(source), key=not args.no_key,
-                                   allow_weak=args.allow_weak_sandbox)]
+                written = [
+                    release(Path(source), key=not args.no_key, allow_weak=args.allow_weak_sandbox)
+                ]
         except (FormatError, OSError, RuntimeError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             status = 1
             continue
         for path, changed in written:
             if args.check and changed:
-                print(f"stale: {path} differed from `course release {source}` (now rewritten)",
-                      file=sys.stderr)
+                print(
+                    f"stale: {path} differed from `course release {source}` (now rewritten)",
+                    file=sys.stderr,
+                )
                 status = 1
             else:
                 print(f"{'wrote' if changed else 'up to date'}: {path}")
@@ -230,21 +238,33 @@ def cmd_grade(args) -> int:
     from course_utils.grading import FormatError, Limits, grade
     from course_utils.grading.notebook_format import homework_name
 
-    limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                    memory_mb=args.memory_mb, max_tasks=args.max_tasks)
+    limits = Limits(
+        cell_timeout=args.cell_timeout,
+        notebook_timeout=args.notebook_timeout,
+        memory_mb=args.memory_mb,
+        max_tasks=args.max_tasks,
+    )
     out = Path(args.out or f"grades/{homework_name(Path(args.source))}")
     try:
-        results = grade(Path(args.source), [Path(p) for p in args.submissions], out,
-                        jobs=args.jobs, limits=limits, force=args.force,
-                        allow_weak=args.allow_weak_sandbox)
+        results = grade(
+            Path(args.source),
+            [Path(p) for p in args.submissions],
+            out,
+            jobs=args.jobs,
+            limits=limits,
+            force=args.force,
+            allow_weak=args.allow_weak_sandbox,
+        )
     except (FormatError, FileNotFoundError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for r in results:
         note = r.reason or "; ".join(r.events[:2])
         print(f"{r.score:6g} / {r.max_score:g}  {r.status:<8} {r.submission}  {note[:100]}")
-    print(f"gradebook: {out / 'gradebook.csv'} (a row per notebook), {out / 'totals.csv'} "
-          "(a row per student); results and feedback beside them")
+    print(
+        f"gradebook: {out / 'gradebook.csv'} (a row per notebook), {out / 'totals.csv'} "
+        "(a row per student); results and feedback beside them"
+    )
     pending = sum(1 for r in results for t in r.tests if t["status"] == "manual")
     if pending:
         print(f"{pending} answer(s) wait for manual grading: `course manual {out}`")
@@ -262,12 +282,16 @@ def cmd_check(args) -> int:
     width = max([len(t["id"]) for t in result.tests] + [4])
     print(f"{'test':<{width}}  points   status   details")
     for t in result.tests:
-        print(f"{t['id']:<{width}}  {t['points']:g}/{t['max_points']:g}".ljust(width + 10)
-              + f" {t['status']:<8} {t['message'][:90]}")
+        print(
+            f"{t['id']:<{width}}  {t['points']:g}/{t['max_points']:g}".ljust(width + 10)
+            + f" {t['status']:<8} {t['message'][:90]}"
+        )
     manual = sum(t["max_points"] for t in result.tests if t["status"] == "manual")
-    print(f"\npublic tests: {result.score:g} / {result.max_score:g} points "
-          "(hidden tests are run by the grader only"
-          + (f"; {manual:g} points are graded by hand)" if manual else ")"))
+    print(
+        f"\npublic tests: {result.score:g} / {result.max_score:g} points "
+        "(hidden tests are run by the grader only"
+        + (f"; {manual:g} points are graded by hand)" if manual else ")")
+    )
     if result.changes:
         print("\nWhat you changed, and what the grader will do with it:")
         for change in result.changes:
@@ -299,31 +323,50 @@ def cmd_classify(args) -> int:
     from course_utils.images import NoImagesError, UnreadableImageError
 
     try:
-        labels = classify_folder(args.folder, args.model, batch_size=args.batch_size,
-                                 recursive=args.recursive, skip_unreadable=args.skip_unreadable,
-                                 progress=not args.quiet)
+        labels = classify_folder(
+            args.folder,
+            args.model,
+            batch_size=args.batch_size,
+            recursive=args.recursive,
+            skip_unreadable=args.skip_unreadable,
+            progress=not args.quiet,
+        )
     except UnreadableImageError as exc:
-        print(f"error: {exc}\n(pass --skip-unreadable to list such files under \"errors\" "
-              "in the JSON and label the others)", file=sys.stderr)
+        print(
+            f'error: {exc}\n(pass --skip-unreadable to list such files under "errors" '
+            "in the JSON and label the others)",
+            file=sys.stderr,
+        )
         return 2
-    except (FileNotFoundError, NotADirectoryError, NoImagesError, CheckpointError, ValueError) as exc:
+    except (
+        FileNotFoundError,
+        NotADirectoryError,
+        NoImagesError,
+        CheckpointError,
+        ValueError,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = write_json_atomic(args.out, labels)
     errors = labels.get("errors", {})
     n = len(labels) - (1 if errors else 0)
-    print(f"labelled {n} image(s)" + (f", {len(errors)} unreadable (see \"errors\")" if errors else "")
-          + f": {out}")
+    print(
+        f"labelled {n} image(s)"
+        + (f', {len(errors)} unreadable (see "errors")' if errors else "")
+        + f": {out}"
+    )
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="course", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="course", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     data = sub.add_parser("data", help="datasets and weights").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     data.add_parser("list", help="list registered datasets").set_defaults(func=cmd_data_list)
     fetch = data.add_parser("fetch", help="fetch datasets into the cache")
     fetch.add_argument("names", nargs="*")
@@ -346,20 +389,31 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     rel = sub.add_parser("release", help="write student notebooks from sources")
-    rel.add_argument("sources", nargs="+",
-                     help="source notebooks, or assignment folders (every notebook in it, "
-                          "and its data files)")
+    rel.add_argument(
+        "sources",
+        nargs="+",
+        help="source notebooks, or assignment folders (every notebook in it, and its data files)",
+    )
     rel.add_argument("--check", action="store_true", help="fail when a student notebook was stale")
-    rel.add_argument("--no-key", action="store_true",
-                     help="write the student notebook only, not the answer key of the trusted "
-                          "checks (which runs the reference solution in the sandbox)")
-    rel.add_argument("--allow-weak-sandbox", action="store_true",
-                     help="make the answer key even where bubblewrap is not available")
+    rel.add_argument(
+        "--no-key",
+        action="store_true",
+        help="write the student notebook only, not the answer key of the trusted "
+        "checks (which runs the reference solution in the sandbox)",
+    )
+    rel.add_argument(
+        "--allow-weak-sandbox",
+        action="store_true",
+        help="make the answer key even where bubblewrap is not available",
+    )
     rel.set_defaults(func=cmd_release)
 
     gr = sub.add_parser("grade", help="grade submissions into a gradebook")
-    gr.add_argument("source", help="the instructor's source notebook (nbgrader format), or an "
-                                   "assignment folder of them (nbgrader's source/<assignment>/)")
+    gr.add_argument(
+        "source",
+        help="the instructor's source notebook (nbgrader format), or an "
+        "assignment folder of them (nbgrader's source/<assignment>/)",
+    )
     gr.add_argument("submissions", nargs="+", help="submission files or folders")
     gr.add_argument("--out", help="output folder (default grades/NAME)")
     gr.add_argument("--jobs", type=int, default=1)
@@ -368,8 +422,11 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--notebook-timeout", type=float, default=900.0)
     gr.add_argument("--memory-mb", type=int, default=4096)
     gr.add_argument("--max-tasks", type=int, default=256)
-    gr.add_argument("--allow-weak-sandbox", action="store_true",
-                    help="grade even where bubblewrap (the allow-list sandbox) is not available")
+    gr.add_argument(
+        "--allow-weak-sandbox",
+        action="store_true",
+        help="grade even where bubblewrap (the allow-list sandbox) is not available",
+    )
     gr.set_defaults(func=cmd_grade)
 
     ck = sub.add_parser("check", help="self-check a homework notebook with its public tests")
@@ -377,36 +434,54 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--cell-timeout", type=float, default=300.0)
     ck.set_defaults(func=cmd_check)
 
-    mn = sub.add_parser("manual", help="grade answers by hand in a local web page",
-                        description="Serve a page on loopback to give points and comments "
-                        "to the written answers, manually graded code and tasks of a grades "
-                        "folder (written by `course grade`); they are kept in OUT/manual.json "
-                        "and the gradebook and feedback are rewritten after each save.")
+    mn = sub.add_parser(
+        "manual",
+        help="grade answers by hand in a local web page",
+        description="Serve a page on loopback to give points and comments "
+        "to the written answers, manually graded code and tasks of a grades "
+        "folder (written by `course grade`); they are kept in OUT/manual.json "
+        "and the gradebook and feedback are rewritten after each save.",
+    )
     mn.add_argument("out", help="the grades folder of `course grade` (with results/)")
     mn.add_argument("--port", type=int, default=0, help="port (default: a free one)")
-    mn.add_argument("--host", default="127.0.0.1",
-                    help="loopback address to listen on: 127.0.0.1, ::1 or localhost")
+    mn.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="loopback address to listen on: 127.0.0.1, ::1 or localhost",
+    )
     mn.set_defaults(func=cmd_manual)
 
     cl = sub.add_parser(
-        "classify", help="label every image of a folder with a saved classifier",
+        "classify",
+        help="label every image of a folder with a saved classifier",
         description="Label every image in FOLDER with a classifier checkpoint written by "
         "course_utils.classify.save_classifier and write a JSON file "
         '{"file name": {"label": ..., "probability": ...}} (probability: the softmax of the '
         "chosen class). Exit code 2 with a message for a missing or invalid checkpoint, a "
-        "missing or empty folder, or an unreadable image (unless --skip-unreadable).")
+        "missing or empty folder, or an unreadable image (unless --skip-unreadable).",
+    )
     cl.add_argument("folder", help="folder of images (.png, .jpg, ...)")
-    cl.add_argument("--model", required=True, metavar="CHECKPOINT",
-                    help="checkpoint file from save_classifier")
-    cl.add_argument("--out", default="labels.json",
-                    help="JSON file to write (default: labels.json in the current directory; "
-                    "written atomically, replaced if it exists)")
+    cl.add_argument(
+        "--model", required=True, metavar="CHECKPOINT", help="checkpoint file from save_classifier"
+    )
+    cl.add_argument(
+        "--out",
+        default="labels.json",
+        help="JSON file to write (default: labels.json in the current directory; "
+        "written atomically, replaced if it exists)",
+    )
     cl.add_argument("--batch-size", type=int, default=32)
-    cl.add_argument("--recursive", action="store_true",
-                    help="also label images in sub-folders (keys are paths relative to FOLDER)")
-    cl.add_argument("--skip-unreadable", action="store_true",
-                    help='do not stop at an unreadable image: list it under the key "errors" '
-                    "({file name: reason}) and label the others (default: stop, exit code 2)")
+    cl.add_argument(
+        "--recursive",
+        action="store_true",
+        help="also label images in sub-folders (keys are paths relative to FOLDER)",
+    )
+    cl.add_argument(
+        "--skip-unreadable",
+        action="store_true",
+        help='do not stop at an unreadable image: list it under the key "errors" '
+        "({file name: reason}) and label the others (default: stop, exit code 2)",
+    )
     cl.add_argument("--quiet", action="store_true", help="no progress bar")
     cl.set_defaults(func=cmd_classify)
     return parser

@@ -22,9 +22,7 @@ def is_small() -> bool:
         return True
     if raw in _FALSE:
         return False
-    raise ValueError(
-        f"COURSE_SMALL must be one of 1/0/true/false/yes/no, found {raw!r}"
-    )
+    raise ValueError(f"COURSE_SMALL must be one of 1/0/true/false/yes/no, found {raw!r}")
 
 
 #: Mode at import time; notebooks use ``SMALL`` for their size knobs.

@@ -46,7 +46,9 @@ def read_conllu(
     if (path is None) == (text is None):
         raise ValueError("read_conllu needs exactly one of path= or text=")
     if isinstance(fields, str):
-        raise TypeError(f"fields must be a sequence of column names, e.g. ('form', 'upos'), found {fields!r}")
+        raise TypeError(
+            f"fields must be a sequence of column names, e.g. ('form', 'upos'), found {fields!r}"
+        )
     known = {"id", "form", "lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc"}
     unknown = [f for f in fields if f not in known]
     if unknown:
@@ -61,7 +63,9 @@ def read_conllu(
     return sentences
 
 
-def read_brown_tagged(source: str | Iterable[str], tagset: str | None = "universal") -> list[list[tuple[str, str]]]:
+def read_brown_tagged(
+    source: str | Iterable[str], tagset: str | None = "universal"
+) -> list[list[tuple[str, str]]]:
     """Parse Brown corpus files (``The/at Fulton/np-tl County/nn-tl ...``).
 
     ``source`` is the text of one or more corpus files (or an iterable of lines).
@@ -91,7 +95,7 @@ def read_brown_tagged(source: str | Iterable[str], tagset: str | None = "univers
             cut = tok.rfind("/")
             if cut <= 0:
                 raise ValueError(f"line {lineno}: token {tok!r} is not of the form word/tag")
-            word, tag = tok[:cut], tok[cut + 1:].upper()
+            word, tag = tok[:cut], tok[cut + 1 :].upper()
             sent.append((word, mapper(tag) if mapper else tag))
         sentences.append(sent)
     return sentences

@@ -90,16 +90,16 @@ class TabularQNetwork(nn.Module):
 
 # Q-values of the two mock networks: 4 states x 3 actions.
 ONLINE_Q = [
-    [1.0, 2.0, 3.0],   # state 0: argmax 2
+    [1.0, 2.0, 3.0],  # state 0: argmax 2
     [0.5, -1.0, 4.0],  # state 1: argmax 2
     [2.0, 0.0, -2.0],  # state 2: argmax 0
     [-1.0, 1.5, 0.5],  # state 3: argmax 1
 ]
 TARGET_Q = [
-    [0.0, 1.0, 0.5],   # state 0: max 1.0
-    [3.0, 2.0, 1.0],   # state 1: max 3.0
+    [0.0, 1.0, 0.5],  # state 0: max 1.0
+    [3.0, 2.0, 1.0],  # state 1: max 3.0
     [-1.0, 2.5, 0.0],  # state 2: max 2.5
-    [1.0, 0.0, 2.0],   # state 3: max 2.0
+    [1.0, 0.0, 2.0],  # state 3: max 2.0
 ]
 
 # The batch: four transitions (s, a, r, s', done).
@@ -142,7 +142,9 @@ EXPECTED_GRAD = {
 }
 
 
-def make_batch(states=STATES, actions=ACTIONS, rewards=REWARDS, next_states=NEXT_STATES, dones=DONES):
+def make_batch(
+    states=STATES, actions=ACTIONS, rewards=REWARDS, next_states=NEXT_STATES, dones=DONES
+):
     """The tensors ``obs, actions, rewards, next_obs, dones`` of a hand-made batch."""
     return (
         torch.tensor(states, dtype=torch.float32)[:, None],
@@ -194,7 +196,11 @@ def _reference(batch, q_net, target_net, gamma, double, loss, bug=None):
             err = q[:, actions] - y
         else:
             err = q_sa - y
-        per = err**2 if loss == "mse" else nn.functional.smooth_l1_loss(err, torch.zeros_like(err), reduction="none")
+        per = (
+            err**2
+            if loss == "mse"
+            else nn.functional.smooth_l1_loss(err, torch.zeros_like(err), reduction="none")
+        )
         return float(per.sum() if bug == "sum instead of mean" else per.mean())
 
 
@@ -212,7 +218,8 @@ _BUG_ADVICE = {
         "Q(s, a) was taken as max_a Q(s, a): select the Q-value of the action taken, e.g. "
         "q_values.gather(1, actions[:, None]).squeeze(1)"
     ),
-    "gather on dim 0": "gather picked along the batch dimension: use gather(1, actions[:, None]) (dimension 1 = actions)",
+    "gather on dim 0": "gather picked along the batch dimension: "
+    "use gather(1, actions[:, None]) (dimension 1 = actions)",
     "q[:, actions] indexing": (
         "q_values[:, actions] builds a [B, B] matrix (every row with every action): use "
         "q_values[torch.arange(B), actions] or gather(1, actions[:, None]).squeeze(1)"
@@ -310,7 +317,9 @@ def check_returns_scalar(fn: Callable, loss: str = "mse") -> None:
     out = _call(fn, make_batch(), q_net, target_net, GAMMA, False)
     _value(out)
     if out.ndim != 0:
-        raise TDLossCheckError(f"the loss has shape {tuple(out.shape)}: return a 0-d tensor (use .mean())")
+        raise TDLossCheckError(
+            f"the loss has shape {tuple(out.shape)}: return a 0-d tensor (use .mean())"
+        )
     if not out.requires_grad:
         raise TDLossCheckError(
             "the loss has no gradient: Q(s, a) must come from q_network(obs) with gradients "
@@ -323,8 +332,17 @@ def check_terminal(fn: Callable, loss: str = "mse") -> None:
     batch = make_batch(dones=[1.0, 1.0, 1.0, 1.0])
     q_net, target_net = make_networks()
     value = _value(_call(fn, batch, q_net, target_net, GAMMA, False))
-    _expect(value, EXPECTED_NO_BOOTSTRAP[loss], "every transition terminal (dones = 1)",
-            batch, q_net, target_net, GAMMA, False, loss)
+    _expect(
+        value,
+        EXPECTED_NO_BOOTSTRAP[loss],
+        "every transition terminal (dones = 1)",
+        batch,
+        q_net,
+        target_net,
+        GAMMA,
+        False,
+        loss,
+    )
 
 
 def check_gamma(fn: Callable, loss: str = "mse") -> None:
@@ -332,7 +350,9 @@ def check_gamma(fn: Callable, loss: str = "mse") -> None:
     batch = make_batch()
     q_net, target_net = make_networks()
     value = _value(_call(fn, batch, q_net, target_net, 0.0, False))
-    _expect(value, EXPECTED_NO_BOOTSTRAP[loss], "gamma = 0", batch, q_net, target_net, 0.0, False, loss)
+    _expect(
+        value, EXPECTED_NO_BOOTSTRAP[loss], "gamma = 0", batch, q_net, target_net, 0.0, False, loss
+    )
 
 
 def check_values(fn: Callable, loss: str = "mse") -> None:
@@ -343,9 +363,20 @@ def check_values(fn: Callable, loss: str = "mse") -> None:
     value = _value(_call(fn, batch, q_net, target_net, GAMMA, False))
     for name, before, after in zip(("obs", "actions", "rewards", "next_obs", "dones"), kept, batch):
         if not torch.equal(before, after):
-            raise TDLossCheckError(f"compute_td_loss modified its input {name} in place; leave the batch unchanged")
-    _expect(value, EXPECTED_DQN[loss], "a batch of 3 non-terminal and 1 terminal transitions, gamma=0.9",
-            batch, q_net, target_net, GAMMA, False, loss)
+            raise TDLossCheckError(
+                f"compute_td_loss modified its input {name} in place; leave the batch unchanged"
+            )
+    _expect(
+        value,
+        EXPECTED_DQN[loss],
+        "a batch of 3 non-terminal and 1 terminal transitions, gamma=0.9",
+        batch,
+        q_net,
+        target_net,
+        GAMMA,
+        False,
+        loss,
+    )
 
 
 def check_target_network(fn: Callable, loss: str = "mse") -> None:
@@ -353,8 +384,17 @@ def check_target_network(fn: Callable, loss: str = "mse") -> None:
     batch = make_batch()
     q_net, target_net = make_networks(target=[[0.0, 0.0, 0.0]] * 4)
     value = _value(_call(fn, batch, q_net, target_net, GAMMA, False))
-    _expect(value, EXPECTED_NO_BOOTSTRAP[loss], "target_network that outputs zeros",
-            batch, q_net, target_net, GAMMA, False, loss)
+    _expect(
+        value,
+        EXPECTED_NO_BOOTSTRAP[loss],
+        "target_network that outputs zeros",
+        batch,
+        q_net,
+        target_net,
+        GAMMA,
+        False,
+        loss,
+    )
 
 
 def check_gradients(fn: Callable, loss: str = "mse", double_dqn: bool = False) -> None:
@@ -364,7 +404,9 @@ def check_gradients(fn: Callable, loss: str = "mse", double_dqn: bool = False) -
     out = _call(fn, batch, q_net, target_net, GAMMA, double_dqn)
     _value(out)
     if not out.requires_grad:
-        raise TDLossCheckError("the loss has no gradient: Q(s, a) must come from q_network(obs) with gradients enabled")
+        raise TDLossCheckError(
+            "the loss has no gradient: Q(s, a) must come from q_network(obs) with gradients enabled"
+        )
     out.backward()
     if target_net.table.grad is not None and target_net.table.grad.abs().max() > 0:
         raise TDLossCheckError(
@@ -380,7 +422,12 @@ def check_gradients(fn: Callable, loss: str = "mse", double_dqn: bool = False) -
     for (s, a), g in EXPECTED_GRAD[loss].items():
         expected[s, a] = g
     if not torch.allclose(grad, expected, atol=TOL):
-        leaked = [(s, a) for s in range(4) for a in range(3) if (s, a) not in EXPECTED_GRAD[loss] and grad[s, a] != 0]
+        leaked = [
+            (s, a)
+            for s in range(4)
+            for a in range(3)
+            if (s, a) not in EXPECTED_GRAD[loss] and grad[s, a] != 0
+        ]
         if leaked:
             raise TDLossCheckError(
                 f"gradients reached Q-values of actions not taken or of next states {leaked}: "
@@ -398,8 +445,17 @@ def check_double_dqn(fn: Callable, loss: str = "mse") -> None:
     batch = make_batch()
     q_net, target_net = make_networks()
     value = _value(_call(fn, batch, q_net, target_net, GAMMA, True))
-    _expect(value, EXPECTED_DOUBLE[loss], "double_dqn=True, gamma=0.9",
-            batch, q_net, target_net, GAMMA, True, loss)
+    _expect(
+        value,
+        EXPECTED_DOUBLE[loss],
+        "double_dqn=True, gamma=0.9",
+        batch,
+        q_net,
+        target_net,
+        GAMMA,
+        True,
+        loss,
+    )
     check_gradients(fn, loss, double_dqn=True)
 
 
@@ -412,8 +468,14 @@ def run_all(fn: Callable, double_dqn: bool = True, loss: str = "mse", verbose: b
     """
     if loss not in EXPECTED_DQN:
         raise ValueError(f"loss must be 'mse' or 'huber', got {loss!r}")
-    checks = [check_returns_scalar, check_terminal, check_gamma, check_values,
-              check_target_network, check_gradients]
+    checks = [
+        check_returns_scalar,
+        check_terminal,
+        check_gamma,
+        check_values,
+        check_target_network,
+        check_gradients,
+    ]
     if double_dqn:
         checks.append(check_double_dqn)
     for check in checks:

@@ -44,9 +44,12 @@ def _read_index(path: Path) -> dict:
     except FileNotFoundError:
         raise FeatureStoreError(
             f"{path} is not a feature store: {INDEX} is missing (an extraction that never finished "
-            "leaves only a '.partial' folder; run extract_features again)") from None
+            "leaves only a '.partial' folder; run extract_features again)"
+        ) from None
     except json.JSONDecodeError as exc:
-        raise FeatureStoreError(f"{path / INDEX} is not valid JSON ({exc}); delete {path} and extract again") from None
+        raise FeatureStoreError(
+            f"{path / INDEX} is not valid JSON ({exc}); delete {path} and extract again"
+        ) from None
 
 
 class FeatureStore:
@@ -57,25 +60,35 @@ class FeatureStore:
         self.path = Path(path)
         if not self.path.is_dir():
             partial = self.path.with_name(self.path.name + ".partial")
-            hint = f" (a partial extraction exists at {partial}: run extract_features to finish it)" \
-                if partial.exists() else ""
+            hint = (
+                f" (a partial extraction exists at {partial}: run extract_features to finish it)"
+                if partial.exists()
+                else ""
+            )
             raise FeatureStoreError(f"no feature store at {self.path}{hint}")
         index = _read_index(self.path)
         if not index.get("complete"):
-            raise FeatureStoreError(f"{self.path} is a partial store ({index.get('rows_done', 0)} of "
-                                    f"{index.get('n')} rows): run extract_features again to finish it")
+            raise FeatureStoreError(
+                f"{self.path} is a partial store ({index.get('rows_done', 0)} of "
+                f"{index.get('n')} rows): run extract_features again to finish it"
+            )
         if index.get("format") != FORMAT:
-            raise FeatureStoreError(f"{self.path}: store format {index.get('format')!r}, expected {FORMAT}")
+            raise FeatureStoreError(
+                f"{self.path}: store format {index.get('format')!r}, expected {FORMAT}"
+            )
         self.index = index
         data = self.path / DATA
         if not data.exists():
-            raise FeatureStoreError(f"{self.path}: {DATA} is missing; delete the folder and extract again")
+            raise FeatureStoreError(
+                f"{self.path}: {DATA} is missing; delete the folder and extract again"
+            )
         self.features = np.load(data, mmap_mode="r")
         expected = (index["n"], *index["feature_shape"])
         if self.features.shape != expected or str(self.features.dtype) != index["dtype"]:
             raise FeatureStoreError(
                 f"{self.path}: {DATA} holds {self.features.shape} {self.features.dtype}, the index says "
-                f"{expected} {index['dtype']}; the store is corrupt: delete it and extract again")
+                f"{expected} {index['dtype']}; the store is corrupt: delete it and extract again"
+            )
 
     @property
     def meta(self) -> dict:
@@ -97,8 +110,10 @@ class FeatureStore:
         return np.array(self.features[i])
 
     def __repr__(self) -> str:
-        return (f"FeatureStore({self.path}, {len(self)} rows of {self.feature_shape} {self.index['dtype']}, "
-                f"{self.nbytes / 2**20:.1f} MiB on disk)")
+        return (
+            f"FeatureStore({self.path}, {len(self)} rows of {self.feature_shape} {self.index['dtype']}, "
+            f"{self.nbytes / 2**20:.1f} MiB on disk)"
+        )
 
 
 def _batches(n: int, batch_size: int, start: int = 0):
@@ -140,9 +155,14 @@ def extract_features(
     if path.exists():
         try:
             store = FeatureStore(path)
-            mismatch = [] if store.meta == meta and len(store) == n else [
-                f"rows {len(store)} vs {n}" if len(store) != n else "",
-                f"meta {store.meta} vs {meta}" if store.meta != meta else ""]
+            mismatch = (
+                []
+                if store.meta == meta and len(store) == n
+                else [
+                    f"rows {len(store)} vs {n}" if len(store) != n else "",
+                    f"meta {store.meta} vs {meta}" if store.meta != meta else "",
+                ]
+            )
         except FeatureStoreError as exc:
             store, mismatch = None, [str(exc)]
         if not mismatch:
@@ -150,7 +170,8 @@ def extract_features(
         if not overwrite:
             raise FeatureStoreError(
                 f"a different feature store exists at {path} ({'; '.join(m for m in mismatch if m)}); "
-                "pass overwrite=True to replace it, or choose another path")
+                "pass overwrite=True to replace it, or choose another path"
+            )
         shutil.rmtree(path)
 
     tmp = path.with_name(path.name + ".partial")
@@ -158,8 +179,12 @@ def extract_features(
     if tmp.exists():
         try:
             old = json.loads((tmp / INDEX).read_text(encoding="utf-8"))
-            if old.get("meta") == meta and old.get("n") == n and old.get("dtype") == dtype \
-                    and old.get("batch_size") == batch_size:
+            if (
+                old.get("meta") == meta
+                and old.get("n") == n
+                and old.get("dtype") == dtype
+                and old.get("batch_size") == batch_size
+            ):
                 out = np.load(tmp / DATA, mmap_mode="r+")
                 start = int(old["rows_done"])
                 if out.shape != (n, *old["feature_shape"]):
@@ -185,13 +210,25 @@ def extract_features(
         if feats.shape[0] != hi - lo:
             raise ValueError(f"fn returned {feats.shape[0]} rows for a batch of {hi - lo} inputs")
         if out is None:  # the first batch tells the feature shape
-            out = np.lib.format.open_memmap(tmp / DATA, mode="w+", dtype=dtype, shape=(n, *feats.shape[1:]))
+            out = np.lib.format.open_memmap(
+                tmp / DATA, mode="w+", dtype=dtype, shape=(n, *feats.shape[1:])
+            )
         elif feats.shape[1:] != out.shape[1:]:
-            raise ValueError(f"fn returned features of shape {feats.shape[1:]}, earlier {out.shape[1:]}")
+            raise ValueError(
+                f"fn returned features of shape {feats.shape[1:]}, earlier {out.shape[1:]}"
+            )
         out[lo:hi] = feats
         out.flush()
-        index = {"format": FORMAT, "n": n, "feature_shape": list(out.shape[1:]), "dtype": dtype,
-                 "batch_size": batch_size, "meta": meta, "rows_done": hi, "complete": False}
+        index = {
+            "format": FORMAT,
+            "n": n,
+            "feature_shape": list(out.shape[1:]),
+            "dtype": dtype,
+            "batch_size": batch_size,
+            "meta": meta,
+            "rows_done": hi,
+            "complete": False,
+        }
         (tmp / (INDEX + ".tmp")).write_text(json.dumps(index), encoding="utf-8")
         os.replace(tmp / (INDEX + ".tmp"), tmp / INDEX)  # the progress note is never half written
         if bar is not None:
@@ -221,8 +258,13 @@ class FeatureDataset(_TorchDataset):
     ``features`` or ``(features, target)``.
     """
 
-    def __init__(self, store: FeatureStore | str | os.PathLike, targets: Sequence | None = None,
-                 transform: Callable | None = None, indices: Sequence[int] | None = None):
+    def __init__(
+        self,
+        store: FeatureStore | str | os.PathLike,
+        targets: Sequence | None = None,
+        transform: Callable | None = None,
+        indices: Sequence[int] | None = None,
+    ):
         self.store = store if isinstance(store, FeatureStore) else FeatureStore(store)
         self.indices = np.arange(len(self.store)) if indices is None else np.asarray(indices)
         if targets is not None and len(targets) != len(self.store):

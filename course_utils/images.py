@@ -91,13 +91,18 @@ def list_images(folder, recursive: bool = False) -> list[Path]:
         raise FileNotFoundError(f"image folder not found: {folder}")
     if not folder.is_dir():
         raise NotADirectoryError(f"not a folder: {folder}")
-    found = sorted(p for p in (folder.rglob("*") if recursive else folder.iterdir()) if _is_image(p))
+    found = sorted(
+        p for p in (folder.rglob("*") if recursive else folder.iterdir()) if _is_image(p)
+    )
     if not found:
         where = "in it or its sub-folders" if recursive else "directly in it"
         raise NoImagesError(
             f"no image files ({', '.join(IMAGE_EXTENSIONS)}) {where}: {folder}"
-            + ("" if recursive or not any(p.is_dir() for p in folder.iterdir())
-               else " (it has sub-folders: pass recursive=True / --recursive?)")
+            + (
+                ""
+                if recursive or not any(p.is_dir() for p in folder.iterdir())
+                else " (it has sub-folders: pass recursive=True / --recursive?)"
+            )
         )
     return found
 
@@ -112,13 +117,22 @@ def list_class_folders(root) -> dict[str, list[Path]]:
         raise FileNotFoundError(f"image folder tree not found: {root}")
     classes = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not classes:
-        raise NoImagesError(f"{root} has no class sub-folders (expected root/<class>/<image files>)")
+        raise NoImagesError(
+            f"{root} has no class sub-folders (expected root/<class>/<image files>)"
+        )
     return {c.name: list_images(c) for c in classes}
 
 
 # --------------------------------------------------------------------- writing
-def write_image_folder(images, root, labels=None, classes: Sequence[str] | None = None,
-                       *, fmt: str = "png", overwrite: bool = False) -> dict[str, int]:
+def write_image_folder(
+    images,
+    root,
+    labels=None,
+    classes: Sequence[str] | None = None,
+    *,
+    fmt: str = "png",
+    overwrite: bool = False,
+) -> dict[str, int]:
     """Write images to ``root/<class>/<NNNNN>.<fmt>``; return ``class -> count``.
 
     ``images``: an ImageSet (its ``labels`` and ``classes`` are used) or a uint8
@@ -139,7 +153,9 @@ def write_image_folder(images, root, labels=None, classes: Sequence[str] | None 
     if len(images) != len(labels):
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
     if images.dtype != np.uint8 or images.ndim not in (3, 4):
-        raise ValueError(f"expected uint8 images (N, H, W[, 3]), found {images.dtype} {images.shape}")
+        raise ValueError(
+            f"expected uint8 images (N, H, W[, 3]), found {images.dtype} {images.shape}"
+        )
     if not classes:
         classes = [str(c) for c in range(int(labels.max()) + 1)] if len(labels) else []
     if len(labels) and (labels.min() < 0 or labels.max() >= len(classes)):
@@ -186,8 +202,13 @@ def _write_csv(path: Path, rows) -> None:
             os.unlink(tmp)
 
 
-def split_folder_to_csv(root, out_dir, val_fraction: float = 0.1, seed: int = 0,
-                        names: tuple[str, str] = ("train.csv", "val.csv")) -> tuple[Path, Path]:
+def split_folder_to_csv(
+    root,
+    out_dir,
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    names: tuple[str, str] = ("train.csv", "val.csv"),
+) -> tuple[Path, Path]:
     """Split a ``root/<class>/*`` tree into ``out_dir/train.csv`` and ``out_dir/val.csv``.
 
     Stratified: each class is shuffled (NumPy generator seeded with ``seed``,
@@ -232,8 +253,13 @@ class CsvImageDataset(Dataset):
     and an unreadable image are errors naming the CSV file, its row and the image.
     """
 
-    def __init__(self, csv_path, transform: Callable | None = None,
-                 classes: Sequence[str] | None = None, mode: str = "RGB"):
+    def __init__(
+        self,
+        csv_path,
+        transform: Callable | None = None,
+        classes: Sequence[str] | None = None,
+        mode: str = "RGB",
+    ):
         self.csv_path = Path(csv_path)
         if not self.csv_path.is_file():
             raise FileNotFoundError(f"CSV file not found: {self.csv_path}")
@@ -256,7 +282,9 @@ class CsvImageDataset(Dataset):
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
         unknown = sorted(set(labels) - set(self.class_to_idx))
         if unknown:
-            raise ValueError(f"{self.csv_path}: labels {unknown} are not among the classes {self.classes}")
+            raise ValueError(
+                f"{self.csv_path}: labels {unknown} are not among the classes {self.classes}"
+            )
         self.targets = [self.class_to_idx[lab] for lab in labels]
         self.transform = transform
         self.mode = mode
@@ -270,9 +298,12 @@ class CsvImageDataset(Dataset):
             img = open_image(path, self.mode)
         except FileNotFoundError:
             raise FileNotFoundError(
-                f"{self.csv_path} row {i + 2}: image file not found: {path}") from None
+                f"{self.csv_path} row {i + 2}: image file not found: {path}"
+            ) from None
         except UnreadableImageError as exc:
-            raise UnreadableImageError(path, f"{exc.reason} (listed in {self.csv_path} row {i + 2})") from None
+            raise UnreadableImageError(
+                path, f"{exc.reason} (listed in {self.csv_path} row {i + 2})"
+            ) from None
         if self.transform is not None:
             img = self.transform(img)
         return img, self.targets[i]

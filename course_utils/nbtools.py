@@ -28,9 +28,7 @@ def find_notebooks(root: Path, dirs=NOTEBOOK_DIRS) -> list[Path]:
     for d in dirs:
         base = root / d
         if base.is_dir():
-            found += [
-                p for p in base.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
-            ]
+            found += [p for p in base.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts]
     return sorted(found)
 
 
@@ -44,7 +42,9 @@ def expand(paths: list[str]) -> list[Path]:
         elif p.suffix == ".ipynb" and p.is_file():
             out.append(p)
         else:
-            raise FileNotFoundError(f"expected a notebook (.ipynb) or a folder of them, found {raw!r}")
+            raise FileNotFoundError(
+                f"expected a notebook (.ipynb) or a folder of them, found {raw!r}"
+            )
     return out
 
 
@@ -70,7 +70,32 @@ def problems(path: Path) -> list[str]:
         if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
             found.append(f"{path}: cell {i} has saved outputs (run `course nb strip`)")
             break
-    return found + dead_cells(path, nb)
+    return found + dead_cells(path, nb) + stale_release(path)
+
+
+def stale_release(path: Path) -> list[str]:
+    """For a homework source: the committed student notebook and answer key must be what
+    `course release` writes from it now (the key is checked by its recorded hash)."""
+    path = Path(path)
+    if not path.name.endswith(".source.ipynb"):
+        return []
+    from course_utils.grading.grade import trust_table
+    from course_utils.grading.notebook_format import FormatError, student_path
+    from course_utils.grading.release import student_notebook
+
+    student = student_path(path)
+    found = []
+    if not student.exists():
+        found.append(f"{path}: no student version {student.name} (run `course release {path}`)")
+    elif student.read_text() != nbformat.writes(student_notebook(path)) + "\n":
+        found.append(
+            f"{student}: stale, not what the source releases (run `course release {path}`)"
+        )
+    try:
+        trust_table(path)
+    except (FormatError, FileNotFoundError, ValueError) as err:
+        found.append(f"{path}: {str(err).splitlines()[0]}")
+    return found
 
 
 def dead_cells(path: Path, nb=None) -> list[str]:
@@ -84,8 +109,10 @@ def dead_cells(path: Path, nb=None) -> list[str]:
         lines = [line.strip() for line in cell.source.splitlines()]
         if all(not line or line.startswith("#") for line in lines):
             what = "is empty" if not any(lines) else "holds only comments"
-            found.append(f"{path}: cell {i} is a code cell that {what}: delete it, or make "
-                         "it a markdown cell")
+            found.append(
+                f"{path}: cell {i} is a code cell that {what}: delete it, or make "
+                "it a markdown cell"
+            )
     return found
 
 
@@ -97,7 +124,7 @@ def badge_path(path: Path) -> str:
     parts = Path(path).resolve().parts
     for top in ("notebooks", "homeworks"):
         if top in parts:
-            return "/".join(parts[len(parts) - 1 - parts[::-1].index(top):])
+            return "/".join(parts[len(parts) - 1 - parts[::-1].index(top) :])
     return Path(path).name
 
 
@@ -165,7 +192,9 @@ class RunResult:
     standins: str = ""  # what ran on stand-in data or models (no mirror, small mode)
 
 
-def execute(path: Path, out_dir: Path, root: Path, timeout: int = 600, small: bool = True) -> RunResult:
+def execute(
+    path: Path, out_dir: Path, root: Path, timeout: int = 600, small: bool = True
+) -> RunResult:
     """Execute one notebook with nbclient; write the executed copy under out_dir."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -183,7 +212,9 @@ def execute(path: Path, out_dir: Path, root: Path, timeout: int = 600, small: bo
     start = time.perf_counter()
     try:
         client = NotebookClient(
-            nb, timeout=timeout, kernel_name="python3",
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
             resources={"metadata": {"path": str(path.parent)}},
         )
         client.execute()
@@ -219,8 +250,16 @@ def write_index(results: list[RunResult], out_dir: Path, small: bool) -> Path:
         writer = csv.writer(fh)
         writer.writerow(["notebook", "status", "seconds", "headline", "error", "standins"])
         for r in results:
-            writer.writerow([r.notebook, r.status, f"{r.seconds:.1f}", r.headline,
-                             plain_text(r.error), r.standins])
+            writer.writerow(
+                [
+                    r.notebook,
+                    r.status,
+                    f"{r.seconds:.1f}",
+                    r.headline,
+                    plain_text(r.error),
+                    r.standins,
+                ]
+            )
     mode = "small (COURSE_SMALL=1)" if small else "full"
     lines = [
         f"# Executed notebooks ({mode})",
@@ -231,9 +270,11 @@ def write_index(results: list[RunResult], out_dir: Path, small: bool) -> Path:
         "|---|---|---|---|",
     ]
     if any(r.standins for r in results):
-        lines[3:3] = ["**STAND-IN** marks a notebook that ran on generated data or untrained "
-                      "models (no data mirror): its metrics say nothing about the real task.",
-                      ""]
+        lines[3:3] = [
+            "**STAND-IN** marks a notebook that ran on generated data or untrained "
+            "models (no data mirror): its metrics say nothing about the real task.",
+            "",
+        ]
     for r in results:
         error = plain_text(r.error).replace("|", "\\|").replace("\n", " ")
         status = r.status if r.status == "ok" else f"**{r.status}**: {error}"
@@ -254,8 +295,12 @@ _DATA_MODULES = {"course_utils.data", "course_utils.pretrained"}
 # they open no data themselves
 # (course_utils.grading: the grader's package; a homework's own grading.py, which may
 # read held-out data, is scanned instead)
-_NEUTRAL_MODULES = {"course_utils", "course_utils.config", "course_utils.notebook",
-                    "course_utils.grading"}
+_NEUTRAL_MODULES = {
+    "course_utils",
+    "course_utils.config",
+    "course_utils.notebook",
+    "course_utils.grading",
+}
 _DATA_CODE = re.compile(
     r"\bnltk\b|from_pretrained|\btorchvision\.(?:datasets|models)\b|"
     r"\bhuggingface_hub\b|\bdatasets\b\s*import|\bload_dataset\b|\bCOURSE_DATA\b|"
@@ -275,8 +320,11 @@ def _imported_course_modules(code: str, package: str = "course_utils") -> set[st
     try:
         tree = ast.parse(code)
     except SyntaxError:  # IPython magics: fall back to a line scan
-        tree = ast.parse("\n".join(
-            ln for ln in code.splitlines() if ln.lstrip().startswith(("import ", "from "))))
+        tree = ast.parse(
+            "\n".join(
+                ln for ln in code.splitlines() if ln.lstrip().startswith(("import ", "from "))
+            )
+        )
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("course_utils")}
@@ -309,8 +357,9 @@ def _reaches_data(modules: set[str]) -> str | None:
         if any(mod == d or mod.startswith(d + ".") for d in _DATA_MODULES):
             return mod
         path = _module_file(mod)
-        if path is None or any(mod == n or (n != "course_utils" and mod.startswith(n + "."))
-                               for n in _NEUTRAL_MODULES):
+        if path is None or any(
+            mod == n or (n != "course_utils" and mod.startswith(n + ".")) for n in _NEUTRAL_MODULES
+        ):
             continue
         text = path.read_text()
         if _DATA_CODE.search(text):

@@ -27,8 +27,12 @@ def repository() -> str:
     if pyproject.is_file():
         import tomllib
 
-        url = tomllib.loads(pyproject.read_text()).get("project", {}).get("urls", {}).get(
-            "Repository")
+        url = (
+            tomllib.loads(pyproject.read_text())
+            .get("project", {})
+            .get("urls", {})
+            .get("Repository")
+        )
     if url is None:
         from importlib.metadata import PackageNotFoundError, metadata
 
@@ -41,9 +45,11 @@ def repository() -> str:
             pass
     found = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+?)(\.git)?/?", url or "")
     if not found:
-        raise RuntimeError("the course's repository URL was not found: expected "
-                           "[project.urls] Repository = \"https://github.com/OWNER/NAME\" in "
-                           f"pyproject.toml or the installed package's metadata, found {url!r}")
+        raise RuntimeError(
+            "the course's repository URL was not found: expected "
+            '[project.urls] Repository = "https://github.com/OWNER/NAME" in '
+            f"pyproject.toml or the installed package's metadata, found {url!r}"
+        )
     return found.group(1)
 
 
@@ -73,8 +79,10 @@ def setup_cell_source() -> str:
 
 def colab_badge(notebook_path: str) -> str:
     """Markdown for an 'Open in Colab' badge of a notebook in this repository."""
-    url = (f"https://colab.research.google.com/github/{repository()}/blob/{release_tag()}/"
-           f"{notebook_path}")
+    url = (
+        f"https://colab.research.google.com/github/{repository()}/blob/{release_tag()}/"
+        f"{notebook_path}"
+    )
     return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
 
 

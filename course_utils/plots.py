@@ -29,8 +29,10 @@ def _as_runs(histories) -> dict[str, History]:
     if isinstance(histories, Mapping):
         items = list(histories.items())
     elif isinstance(histories, Sequence) and not isinstance(histories, str):
-        items = [(h.name or f"run {i}", h) if isinstance(h, History) else (None, h)
-                 for i, h in enumerate(histories)]
+        items = [
+            (h.name or f"run {i}", h) if isinstance(h, History) else (None, h)
+            for i, h in enumerate(histories)
+        ]
     else:
         raise TypeError(
             "expected a History, a list of Histories or a dict name -> History, "
@@ -76,12 +78,21 @@ def plot_history(
                         f"run {name!r} has no {part + '_' + metric!r}; "
                         f"it records {list(hist.epochs[0])}"
                     )
-    parts = [p for p in ("train", "eval")
-             if any(not all(math.isnan(v) for v in h[f"{p}_{m}"]) for h in runs.values() for m in metrics)]
+    parts = [
+        p
+        for p in ("train", "eval")
+        if any(
+            not all(math.isnan(v) for v in h[f"{p}_{m}"]) for h in runs.values() for m in metrics
+        )
+    ]
     parts = parts or ["train"]
     fig, axes = plt.subplots(
-        len(metrics), len(parts), figsize=(4.2 * len(parts) + 2.2, 2.9 * len(metrics)),
-        squeeze=False, sharey="row", layout="constrained",
+        len(metrics),
+        len(parts),
+        figsize=(4.2 * len(parts) + 2.2, 2.9 * len(metrics)),
+        squeeze=False,
+        sharey="row",
+        layout="constrained",
     )
     colours = _colours(len(runs))
     max_epoch = max((max(h["epoch"]) for h in runs.values() if h.epochs), default=1)
@@ -89,8 +100,14 @@ def plot_history(
         for c, part in enumerate(parts):
             ax = axes[r][c]
             for colour, (name, hist) in zip(colours, runs.items()):
-                ax.plot(hist["epoch"], hist[f"{part}_{metric}"], marker="o", markersize=4,
-                        color=colour, label=name)
+                ax.plot(
+                    hist["epoch"],
+                    hist[f"{part}_{metric}"],
+                    marker="o",
+                    markersize=4,
+                    color=colour,
+                    label=name,
+                )
             ax.set_title(f"{_PART_TITLES[part]} {metric}")
             ax.set_xlabel("epoch")
             ax.set_xlim(0.5, max_epoch + 0.5)
@@ -129,12 +146,16 @@ def plot_confusion_matrix(
         raise ValueError("y_true and y_pred are empty: nothing to count")
     for what, arr in (("y_true", y_true), ("y_pred", y_pred)):
         if not np.issubdtype(arr.dtype, np.integer) or arr.min() < 0:
-            raise ValueError(f"{what} must hold class indices 0..n-1, found {arr[:5]} (dtype {arr.dtype})")
+            raise ValueError(
+                f"{what} must hold class indices 0..n-1, found {arr[:5]} (dtype {arr.dtype})"
+            )
     n = int(max(y_true.max(), y_pred.max())) + 1
     if labels is not None:
         labels = [str(x) for x in labels]
         if len(labels) < n:
-            raise ValueError(f"labels names {len(labels)} classes, but the data has class index {n - 1}")
+            raise ValueError(
+                f"labels names {len(labels)} classes, but the data has class index {n - 1}"
+            )
         n = len(labels)
     else:
         labels = [str(i) for i in range(n)]
@@ -153,8 +174,15 @@ def plot_confusion_matrix(
         for i in range(n):
             for j in range(n):
                 text = f"{shown[i, j]:.2f}" if normalize else f"{int(shown[i, j])}"
-                ax.text(j, i, text, ha="center", va="center", fontsize="small",
-                        color="white" if shown[i, j] > threshold else "black")
+                ax.text(
+                    j,
+                    i,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize="small",
+                    color="white" if shown[i, j] > threshold else "black",
+                )
     accuracy = np.trace(cm) / cm.sum()
     ax.set_title(title or f"confusion matrix (accuracy {accuracy:.3f})")
     return fig
@@ -208,13 +236,22 @@ def plot_comparison(
     vals = _values(values, metric)
     finite = {k: v for k, v in vals.items() if not math.isnan(v)}
     order = sorted(finite, key=finite.get) + [k for k in vals if k not in finite]
-    refs = {} if baseline is None else (
-        dict(baseline) if isinstance(baseline, Mapping) else {"baseline": float(baseline)})
+    refs = (
+        {}
+        if baseline is None
+        else (dict(baseline) if isinstance(baseline, Mapping) else {"baseline": float(baseline)})
+    )
     fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(vals) + 1.4), layout="constrained")
     ax.barh(range(len(order)), [vals[k] for k in order], color="tab:blue")
     ax.set_yticks(range(len(order)), order)
     for i, k in enumerate(order):
-        ax.text(vals[k] if not math.isnan(vals[k]) else 0, i, f" {vals[k]:.4f}", va="center", fontsize="small")
+        ax.text(
+            vals[k] if not math.isnan(vals[k]) else 0,
+            i,
+            f" {vals[k]:.4f}",
+            va="center",
+            fontsize="small",
+        )
     for (label, ref), style in zip(refs.items(), ["--", ":", "-."] * 10):
         ax.axvline(ref, color="black", linestyle=style, linewidth=1, label=f"{label} {ref:.4f}")
     if refs:

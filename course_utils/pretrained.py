@@ -72,8 +72,10 @@ def load_transformer(name: str = MINILM, model_class=None, **model_kwargs):
             return found
     else:
         looked.append(f"mirror: {hub} has no {name}")
-    found = attempt(f"Hugging Face cache (HF_HOME={os.environ.get('HF_HOME', 'default')})",
-                    local_files_only=True)
+    found = attempt(
+        f"Hugging Face cache (HF_HOME={os.environ.get('HF_HOME', 'default')})",
+        local_files_only=True,
+    )
     if found:
         return found
     if config.offline() or _hub_offline():
@@ -86,15 +88,18 @@ def load_transformer(name: str = MINILM, model_class=None, **model_kwargs):
     if config.is_small():
         from course_utils.data.standins import tiny_bert
 
-        what = (f"a tiny randomly initialised BERT (2 layers, 384-d) instead of {name}, "
-                "NOT pretrained: results say nothing about the real model")
-        note = (f"STAND-IN MODEL: {what}. Looked in: {'; '.join(looked)}. Small mode only.")
+        what = (
+            f"a tiny randomly initialised BERT (2 layers, 384-d) instead of {name}, "
+            "NOT pretrained: results say nothing about the real model"
+        )
+        note = f"STAND-IN MODEL: {what}. Looked in: {'; '.join(looked)}. Small mode only."
         print("\n" + "!" * 78 + f"\n{note}\n" + "!" * 78, file=sys.stderr)
         warnings.warn(f"stand-in model for {name!r}: {what}", StandInWarning, stacklevel=2)
         note_standin(name, what)
         return tiny_bert(model_class=cls, **model_kwargs)
     raise DataError(
-        f"pretrained model {name!r} was not found.\nLooked in:\n  " + "\n  ".join(looked)
+        f"pretrained model {name!r} was not found.\nLooked in:\n  "
+        + "\n  ".join(looked)
         + ("\nErrors:\n  " + "\n  ".join(errors) if errors else "")
         + "\nTo fix: point COURSE_DATA at a data mirror that has huggingface/hub/models--"
         + name.replace("/", "--")
@@ -180,15 +185,21 @@ def load_torchvision(name: str = "mobilenet_v2", weights: str = "DEFAULT", **mod
         except (OSError, RuntimeError) as exc:  # URLError is an OSError
             looked.append(f"download from {w.url}: {str(exc).splitlines()[0][:200]}")
     if config.is_small():
-        what = (f"{name} with RANDOM weights instead of {w}: features and predictions are "
-                "meaningless, only the code path is exercised")
-        print("\n" + "!" * 78 + f"\nSTAND-IN MODEL: {what}. Looked in: {'; '.join(looked)}. "
-              "Small mode only.\n" + "!" * 78, file=sys.stderr)
+        what = (
+            f"{name} with RANDOM weights instead of {w}: features and predictions are "
+            "meaningless, only the code path is exercised"
+        )
+        print(
+            "\n" + "!" * 78 + f"\nSTAND-IN MODEL: {what}. Looked in: {'; '.join(looked)}. "
+            "Small mode only.\n" + "!" * 78,
+            file=sys.stderr,
+        )
         warnings.warn(f"stand-in model for {name!r}: {what}", StandInWarning, stacklevel=2)
         note_standin(name, what)
         return get_model(name, weights=None, **model_kwargs).eval(), w
     raise DataError(
-        f"pretrained weights {w} ({filename}) were not found.\nLooked in:\n  " + "\n  ".join(looked)
+        f"pretrained weights {w} ({filename}) were not found.\nLooked in:\n  "
+        + "\n  ".join(looked)
         + f"\nTo fix: set TORCH_HOME to a folder whose hub/checkpoints/ holds {filename}; or point "
         f"COURSE_DATA at a data mirror with torch/hub/checkpoints/{filename}; or run once where the "
         f"network reaches {w.url} (unset COURSE_OFFLINE)."

@@ -650,7 +650,11 @@ class ReplayBuffer:
                 ),
                 hint=(
                     f"Lower the capacity to at most {fits:,} transitions"
-                    + (" (store frames as uint8, not float32)" if self.obs_dtype.itemsize > 1 else "")
+                    + (
+                        " (store frames as uint8, not float32)"
+                        if self.obs_dtype.itemsize > 1
+                        else ""
+                    )
                     + ", or free memory (restart other notebooks)."
                 ),
             )
@@ -678,12 +682,16 @@ class ReplayBuffer:
         return int(capacity) * (2 * obs + act + 4 + 4)
 
     def bytes_per_transition(self) -> int:
-        return self.estimate_bytes(1, self.obs_shape, self.obs_dtype, self.action_shape, self.action_dtype)
+        return self.estimate_bytes(
+            1, self.obs_shape, self.obs_dtype, self.action_shape, self.action_dtype
+        )
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the arrays."""
-        return sum(a.nbytes for a in (self.obs, self.next_obs, self.actions, self.rewards, self.dones))
+        return sum(
+            a.nbytes for a in (self.obs, self.next_obs, self.actions, self.rewards, self.dones)
+        )
 
     def __len__(self) -> int:
         return self.size
@@ -722,9 +730,7 @@ class ReplayBuffer:
         """Store ``n`` transitions at once (first axis), e.g. one step of a vector env."""
         obs = np.asarray(obs)
         if obs.shape[1:] != self.obs_shape:
-            raise ValueError(
-                f"obs batch has shape {obs.shape}, expected (n, *{self.obs_shape})"
-            )
+            raise ValueError(f"obs batch has shape {obs.shape}, expected (n, *{self.obs_shape})")
         n = obs.shape[0]
         arrays = {
             "next_obs": np.asarray(next_obs),
@@ -774,7 +780,9 @@ class ReplayBuffer:
             raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
         rng = np.random.default_rng() if rng is None else rng
         idx = rng.integers(0, self.size, size=int(batch_size))
-        batch = Batch(self.obs[idx], self.actions[idx], self.rewards[idx], self.next_obs[idx], self.dones[idx])
+        batch = Batch(
+            self.obs[idx], self.actions[idx], self.rewards[idx], self.next_obs[idx], self.dones[idx]
+        )
         if as_tensors or device is not None:
             import torch
 
@@ -819,7 +827,9 @@ class ReplayBuffer:
 # --------------------------------------------------------------------------- #
 
 
-def linear_schedule(start: float, end: float, duration: int, begin: int = 0) -> Callable[[int], float]:
+def linear_schedule(
+    start: float, end: float, duration: int, begin: int = 0
+) -> Callable[[int], float]:
     """``value(step)``: ``start`` until ``begin``, then linear to ``end`` over ``duration`` steps, then ``end``.
 
     The usual DQN exploration: ``eps = linear_schedule(1.0, 0.05, 10_000)``;
@@ -884,7 +894,9 @@ def _rng_states(rngs: Mapping[str, Any] | None) -> dict:
         elif isinstance(rng, torch.Generator):
             state["generators"][name] = rng.get_state()
         else:
-            raise TypeError(f"rngs[{name!r}] must be a numpy Generator or a torch Generator, got {type(rng).__name__}")
+            raise TypeError(
+                f"rngs[{name!r}] must be a numpy Generator or a torch Generator, got {type(rng).__name__}"
+            )
     return state
 
 
@@ -900,7 +912,9 @@ def _restore_rng_states(state: Mapping[str, Any], rngs: Mapping[str, Any] | None
         torch.cuda.set_rng_state_all(state["torch_cuda"])
     for name, rng in (rngs or {}).items():
         if name not in state["generators"]:
-            raise KeyError(f"the checkpoint has no random generator {name!r}; it has {sorted(state['generators'])}")
+            raise KeyError(
+                f"the checkpoint has no random generator {name!r}; it has {sorted(state['generators'])}"
+            )
         if isinstance(rng, np.random.Generator):
             rng.bit_generator.state = state["generators"][name]
         else:
@@ -998,7 +1012,9 @@ def load_checkpoint(
         raise FileNotFoundError(f"no checkpoint at {str(path)!r}")
     state = torch.load(path, map_location=map_location or "cpu", weights_only=False)
     if state.get("format") != "course_utils.rl checkpoint v1":
-        raise ValueError(f"{str(path)!r} is not a checkpoint written by course_utils.rl.save_checkpoint")
+        raise ValueError(
+            f"{str(path)!r} is not a checkpoint written by course_utils.rl.save_checkpoint"
+        )
     for kind, saved, objects in (
         ("model", state["models"], models),
         ("optimizer", state["optimizers"], optimizers),

@@ -55,7 +55,9 @@ def _as_batch(x, name: str) -> torch.Tensor:
             )
         t = t[:, 0]
     elif t.dim() != 3:
-        raise ValueError(f"{name}: expected shape (H, W), (N, H, W) or (N, 1, H, W), found {tuple(t.shape)}")
+        raise ValueError(
+            f"{name}: expected shape (H, W), (N, H, W) or (N, 1, H, W), found {tuple(t.shape)}"
+        )
     return t.reshape(t.shape[0], -1)
 
 
@@ -114,8 +116,15 @@ def _reduce(num, den, empty: float, reduction: str):
     return float(per_image[keep].mean()) if keep.any() else math.nan
 
 
-def iou_score(pred, target, *, threshold: float = 0.5, from_logits: bool = False,
-              reduction: str = "mean", empty: float = 1.0):
+def iou_score(
+    pred,
+    target,
+    *,
+    threshold: float = 0.5,
+    from_logits: bool = False,
+    reduction: str = "mean",
+    empty: float = 1.0,
+):
     """Intersection over union of the foreground (``1``) pixels.
 
     ``reduction``: ``"mean"`` (per image, then averaged; a float), ``"global"``
@@ -126,8 +135,15 @@ def iou_score(pred, target, *, threshold: float = 0.5, from_logits: bool = False
     return _reduce(inter, p + t - inter, empty, reduction)
 
 
-def dice_score(pred, target, *, threshold: float = 0.5, from_logits: bool = False,
-               reduction: str = "mean", empty: float = 1.0):
+def dice_score(
+    pred,
+    target,
+    *,
+    threshold: float = 0.5,
+    from_logits: bool = False,
+    reduction: str = "mean",
+    empty: float = 1.0,
+):
     """Dice coefficient ``2|P & T| / (|P| + |T|)`` of the foreground pixels.
 
     Same arguments and conventions as :func:`iou_score`.
@@ -148,7 +164,9 @@ def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor, smooth: float = 1
     ``logits`` and ``target`` have the same shape, (N, ...) with N images.
     """
     if logits.shape != target.shape:
-        raise ValueError(f"logits and target differ in shape: {tuple(logits.shape)} vs {tuple(target.shape)}")
+        raise ValueError(
+            f"logits and target differ in shape: {tuple(logits.shape)} vs {tuple(target.shape)}"
+        )
     if logits.dim() < 2:
         raise ValueError(f"expected a batch (N, ...) of images, found shape {tuple(logits.shape)}")
     p = torch.sigmoid(logits).flatten(1)
@@ -168,8 +186,9 @@ def _starts(length: int, tile: int, stride: int) -> list[int]:
 
 
 @torch.no_grad()
-def predict_tiled(model: torch.nn.Module, image: torch.Tensor, tile: int, overlap: int = 0,
-                  batch_size: int = 8) -> torch.Tensor:
+def predict_tiled(
+    model: torch.nn.Module, image: torch.Tensor, tile: int, overlap: int = 0, batch_size: int = 8
+) -> torch.Tensor:
     """Run ``model`` over an image in overlapping ``tile x tile`` windows and
     average the outputs where windows overlap.
 
@@ -182,7 +201,9 @@ def predict_tiled(model: torch.nn.Module, image: torch.Tensor, tile: int, overla
     for the sizes it saw in training).
     """
     if tile <= 0 or not 0 <= overlap < tile:
-        raise ValueError(f"expected tile > 0 and 0 <= overlap < tile, found tile={tile}, overlap={overlap}")
+        raise ValueError(
+            f"expected tile > 0 and 0 <= overlap < tile, found tile={tile}, overlap={overlap}"
+        )
     single = image.dim() == 3
     if single:
         image = image.unsqueeze(0)
@@ -201,8 +222,8 @@ def predict_tiled(model: torch.nn.Module, image: torch.Tensor, tile: int, overla
     try:
         for i in range(n):
             for k in range(0, len(origins), batch_size):
-                chunk = origins[k:k + batch_size]
-                crops = torch.stack([image[i, :, y:y + tile, x:x + tile] for y, x in chunk])
+                chunk = origins[k : k + batch_size]
+                crops = torch.stack([image[i, :, y : y + tile, x : x + tile] for y, x in chunk])
                 out = model(crops)
                 if out.dim() != 4 or out.shape[-2:] != (tile, tile):
                     raise ValueError(
@@ -213,9 +234,9 @@ def predict_tiled(model: torch.nn.Module, image: torch.Tensor, tile: int, overla
                     total = out.new_zeros((n, out.shape[1], H, W))
                     count = out.new_zeros((1, 1, H, W))
                 for (y, x), o in zip(chunk, out):
-                    total[i, :, y:y + tile, x:x + tile] += o
+                    total[i, :, y : y + tile, x : x + tile] += o
                     if i == 0:
-                        count[0, 0, y:y + tile, x:x + tile] += 1
+                        count[0, 0, y : y + tile, x : x + tile] += 1
     finally:
         model.train(was_training)
     result = (total / count)[..., :h, :w]

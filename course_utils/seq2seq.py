@@ -77,7 +77,9 @@ def _log_probs(step_out, n: int | None) -> torch.Tensor:
             f"step must return log-probabilities of shape [vocab] (or [1, vocab]), found {tuple(lp.shape)}"
         )
     if n is not None and lp.numel() != n:
-        raise ValueError(f"step returned {lp.numel()} log-probabilities, earlier {n}: the vocabulary changed")
+        raise ValueError(
+            f"step returned {lp.numel()} log-probabilities, earlier {n}: the vocabulary changed"
+        )
     if torch.isnan(lp).any():
         raise ValueError("step returned NaN log-probabilities")
     if (lp > 1e-6).any():
@@ -96,7 +98,9 @@ def _check(bos, eos, max_len):
         raise ValueError(f"max_len must be >= 1, found {max_len}")
 
 
-def greedy_decode(step: StepFn, bos: int, eos: int, max_len: int = 50, state: Any = None) -> Hypothesis:
+def greedy_decode(
+    step: StepFn, bos: int, eos: int, max_len: int = 50, state: Any = None
+) -> Hypothesis:
     """Pick the most probable next token at every step, until ``eos`` or
     ``max_len`` generated tokens. Returns one :class:`Hypothesis`."""
     _check(bos, eos, max_len)
@@ -181,8 +185,11 @@ def beam_search(
             kth_best = sorted((h.score for h in finished), reverse=True)[n_best - 1]
             if live[0][1] / length_penalty(max_len, alpha) < kth_best:
                 break
-    unfinished = [Hypothesis(p[1:], lp_, score(lp_, len(p) - 1), False, st) for p, lp_, st in live
-                  if len(p) - 1 == max_len]
+    unfinished = [
+        Hypothesis(p[1:], lp_, score(lp_, len(p) - 1), False, st)
+        for p, lp_, st in live
+        if len(p) - 1 == max_len
+    ]
     pool = finished + unfinished
     pool.sort(key=lambda h: (-h.score, not h.finished, h.tokens))
     return pool[:n_best]

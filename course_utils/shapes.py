@@ -24,7 +24,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["COLOURS", "SHAPES", "SIZES", "CaptionSet", "ShapeObject", "make_shapes", "shapes_splits"]
+__all__ = [
+    "COLOURS",
+    "SHAPES",
+    "SIZES",
+    "CaptionSet",
+    "ShapeObject",
+    "make_shapes",
+    "shapes_splits",
+]
 
 COLOURS: dict[str, tuple[int, int, int]] = {
     "red": (220, 40, 40),
@@ -54,7 +62,11 @@ class ShapeObject:
         return QUADRANTS[(self.row, self.col)]
 
     def phrase(self, with_size: bool = True) -> str:
-        return f"{self.size} {self.colour} {self.shape}" if with_size else f"{self.colour} {self.shape}"
+        return (
+            f"{self.size} {self.colour} {self.shape}"
+            if with_size
+            else f"{self.colour} {self.shape}"
+        )
 
 
 @dataclass
@@ -74,10 +86,14 @@ class CaptionSet:
         n_caps = sum(len(c) for c in self.captions)
         return f"CaptionSet({len(self)} images {self.images.shape[1:]}, {n_caps} captions, seed={self.seed})"
 
-    def subset(self, index) -> "CaptionSet":
+    def subset(self, index) -> CaptionSet:
         idx = np.arange(len(self))[index]
-        return CaptionSet(self.images[idx], [self.captions[i] for i in idx],
-                          [self.objects[i] for i in idx], self.seed)
+        return CaptionSet(
+            self.images[idx],
+            [self.captions[i] for i in idx],
+            [self.objects[i] for i in idx],
+            self.seed,
+        )
 
 
 def _draw(img: np.ndarray, obj: ShapeObject, half: float, grid: np.ndarray) -> None:
@@ -107,28 +123,47 @@ def _captions(objs: list[ShapeObject], rng: np.random.Generator, n: int) -> list
     full = [o.phrase(True) for o in objs]
     if len(objs) == 1:
         (o,) = objs
-        pool = [f"a {full[0]}", f"a {full[0]} in the {o.where}", f"there is a {p[0]} in the {o.where}",
-                f"a {o.colour} {o.shape} in the {o.where}", f"one {full[0]}",
-                f"a {o.size} {o.shape} that is {o.colour}"]
+        pool = [
+            f"a {full[0]}",
+            f"a {full[0]} in the {o.where}",
+            f"there is a {p[0]} in the {o.where}",
+            f"a {o.colour} {o.shape} in the {o.where}",
+            f"one {full[0]}",
+            f"a {o.size} {o.shape} that is {o.colour}",
+        ]
     elif len(objs) == 2:
         a, b = objs
-        pool = [f"a {full[0]} {_relation(a, b)} a {full[1]}", f"a {p[1]} {_relation(b, a)} a {p[0]}",
-                f"a {full[0]} and a {full[1]}", f"there is a {p[0]} and a {p[1]}",
-                f"two shapes , a {p[0]} and a {p[1]}", f"a {p[0]} in the {a.where} and a {p[1]}"]
+        pool = [
+            f"a {full[0]} {_relation(a, b)} a {full[1]}",
+            f"a {p[1]} {_relation(b, a)} a {p[0]}",
+            f"a {full[0]} and a {full[1]}",
+            f"there is a {p[0]} and a {p[1]}",
+            f"two shapes , a {p[0]} and a {p[1]}",
+            f"a {p[0]} in the {a.where} and a {p[1]}",
+        ]
     else:
         a, b, c = objs
-        pool = [f"a {full[0]} , a {full[1]} and a {full[2]}", f"a {p[0]} {_relation(a, b)} a {p[1]} and a {p[2]}",
-                f"three shapes , a {p[0]} , a {p[1]} and a {p[2]}",
-                f"a {full[0]} {_relation(a, c)} a {full[2]} and a {p[1]}",
-                f"there is a {p[1]} , a {p[0]} and a {p[2]}"]
+        pool = [
+            f"a {full[0]} , a {full[1]} and a {full[2]}",
+            f"a {p[0]} {_relation(a, b)} a {p[1]} and a {p[2]}",
+            f"three shapes , a {p[0]} , a {p[1]} and a {p[2]}",
+            f"a {full[0]} {_relation(a, c)} a {full[2]} and a {p[1]}",
+            f"there is a {p[1]} , a {p[0]} and a {p[2]}",
+        ]
     order = rng.permutation(len(pool))
     first = [0]  # the canonical caption is always there
     rest = [int(i) for i in order if i != 0]
     return [pool[i] for i in (first + rest)[:n]]
 
 
-def make_shapes(n: int, size: int = 64, seed: int = 0, max_shapes: int = 3,
-                captions_per_image: int = 5, noise: float = 8.0) -> CaptionSet:
+def make_shapes(
+    n: int,
+    size: int = 64,
+    seed: int = 0,
+    max_shapes: int = 3,
+    captions_per_image: int = 5,
+    noise: float = 8.0,
+) -> CaptionSet:
     """``n`` images ``size`` x ``size`` with 1..``max_shapes`` shapes and
     ``captions_per_image`` captions each (fewer when an image has fewer
     distinct templates: at least 5 exist for every count)."""
@@ -137,7 +172,9 @@ def make_shapes(n: int, size: int = 64, seed: int = 0, max_shapes: int = 3,
     if size < 24:
         raise ValueError(f"size must be >= 24 pixels, found {size}")
     if not 1 <= max_shapes <= 3:
-        raise ValueError(f"max_shapes must be 1, 2 or 3 (one shape per quadrant, at most 3), found {max_shapes}")
+        raise ValueError(
+            f"max_shapes must be 1, 2 or 3 (one shape per quadrant, at most 3), found {max_shapes}"
+        )
     if captions_per_image < 1:
         raise ValueError(f"captions_per_image must be >= 1, found {captions_per_image}")
     rng = np.random.default_rng(seed)
@@ -156,7 +193,9 @@ def make_shapes(n: int, size: int = 64, seed: int = 0, max_shapes: int = 3,
             slack = max(cell / 2 - half - 1, 0)
             cx = int(round(col * cell + cell / 2 + rng.uniform(-slack, slack) * 0.5))
             cy = int(round(row * cell + cell / 2 + rng.uniform(-slack, slack) * 0.5))
-            objs.append(ShapeObject(str(rng.choice(SHAPES)), str(rng.choice(colours)), sz, row, col, cx, cy))
+            objs.append(
+                ShapeObject(str(rng.choice(SHAPES)), str(rng.choice(colours)), sz, row, col, cx, cy)
+            )
         img = np.empty((size, size, 3), dtype=np.float32)
         img[:] = BACKGROUND
         img += rng.normal(0, noise, size=(size, size, 1))  # grey noise on the background
@@ -169,11 +208,19 @@ def make_shapes(n: int, size: int = 64, seed: int = 0, max_shapes: int = 3,
     return CaptionSet(images, captions, objects, seed)
 
 
-def shapes_splits(n_train: int = 1000, n_val: int = 200, n_test: int = 200, size: int = 64,
-                  seed: int = 0, **kwargs) -> dict[str, CaptionSet]:
+def shapes_splits(
+    n_train: int = 1000,
+    n_val: int = 200,
+    n_test: int = 200,
+    size: int = 64,
+    seed: int = 0,
+    **kwargs,
+) -> dict[str, CaptionSet]:
     """Train / val / test :class:`CaptionSet` s drawn with independent seeds
     (``seed * 3 + 0/1/2``... via a SeedSequence), so a split never depends on
     the size of another."""
     seeds = np.random.SeedSequence(seed).spawn(3)
-    return {name: make_shapes(k, size=size, seed=int(ss.generate_state(1)[0]), **kwargs)
-            for name, k, ss in zip(("train", "val", "test"), (n_train, n_val, n_test), seeds)}
+    return {
+        name: make_shapes(k, size=size, seed=int(ss.generate_state(1)[0]), **kwargs)
+        for name, k, ss in zip(("train", "val", "test"), (n_train, n_val, n_test), seeds)
+    }

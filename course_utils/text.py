@@ -186,7 +186,9 @@ class Vocab:
         out = []
         for i in ids:
             if isinstance(i, bool) or not isinstance(i, int):
-                raise TypeError(f"Vocab.decode expected int indices, found {type(i).__name__}: {i!r}")
+                raise TypeError(
+                    f"Vocab.decode expected int indices, found {type(i).__name__}: {i!r}"
+                )
             if not 0 <= i < len(self.itos):
                 raise IndexError(
                     f"Vocab.decode: index {i} is out of range for a vocabulary of size {len(self)}"
@@ -209,7 +211,9 @@ def pad_collate(
     Sequences longer than ``max_len`` are cut to their first ``max_len`` tokens.
     Use it as ``DataLoader(..., collate_fn=PadCollate(vocab.pad_index, max_len))``.
     """
-    if max_len is not None and (isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1):
+    if max_len is not None and (
+        isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1
+    ):
         raise ValueError(f"max_len must be None or an int >= 1, found {max_len!r}")
     if len(batch) == 0:
         raise ValueError("pad_collate expected a non-empty batch, found 0 items")
@@ -248,7 +252,9 @@ class PadCollate:
     """A picklable ``collate_fn``: :func:`pad_collate` with a fixed pad index and max length."""
 
     def __init__(self, pad_index: int = 0, max_len: int | None = None):
-        if max_len is not None and (isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1):
+        if max_len is not None and (
+            isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1
+        ):
             raise ValueError(f"max_len must be None or an int >= 1, found {max_len!r}")
         self.pad_index = pad_index
         self.max_len = max_len
@@ -263,7 +269,9 @@ class PadCollate:
 # ------------------------------------------------------------------------ BLEU
 def _bleu_inputs(hypotheses, references, tokenize):
     if isinstance(hypotheses, str):
-        raise TypeError("corpus_bleu expected a list of hypotheses, found a single str; wrap it: [hyp]")
+        raise TypeError(
+            "corpus_bleu expected a list of hypotheses, found a single str; wrap it: [hyp]"
+        )
     hypotheses = list(hypotheses)
     references = list(references)
     if len(hypotheses) != len(references):
@@ -278,10 +286,14 @@ def _bleu_inputs(hypotheses, references, tokenize):
     def join(x, what, n):
         if tokens:
             if isinstance(x, str):
-                raise TypeError(f"{what} {n} is a str but hypothesis 0 is a token list; use one kind")
+                raise TypeError(
+                    f"{what} {n} is a str but hypothesis 0 is a token list; use one kind"
+                )
             return " ".join(x)
         if not isinstance(x, str):
-            raise TypeError(f"{what} {n} is a {type(x).__name__} but hypothesis 0 is a str; use one kind")
+            raise TypeError(
+                f"{what} {n} is a {type(x).__name__} but hypothesis 0 is a str; use one kind"
+            )
         return x
 
     hyps = [join(h, "hypothesis", i) for i, h in enumerate(hypotheses)]
@@ -293,13 +305,19 @@ def _bleu_inputs(hypotheses, references, tokenize):
     per_hyp = [list(r) if multi else [r] for r in references]
     n_refs = {len(r) for r in per_hyp}
     if len(n_refs) != 1:
-        raise ValueError(f"every hypothesis needs the same number of references, found {sorted(n_refs)}")
-    ref_streams = [[join(r[k], "reference", i) for i, r in enumerate(per_hyp)] for k in range(n_refs.pop())]
+        raise ValueError(
+            f"every hypothesis needs the same number of references, found {sorted(n_refs)}"
+        )
+    ref_streams = [
+        [join(r[k], "reference", i) for i, r in enumerate(per_hyp)] for k in range(n_refs.pop())
+    ]
     tok = tokenize if tokenize is not None else ("none" if tokens else "13a")
     return hyps, ref_streams, tok
 
 
-def corpus_bleu(hypotheses, references, tokenize: str | None = None, lowercase: bool = False) -> float:
+def corpus_bleu(
+    hypotheses, references, tokenize: str | None = None, lowercase: bool = False
+) -> float:
     """Corpus BLEU (0-100) computed by sacrebleu.
 
     ``hypotheses``: one per segment, each a str or a list of tokens.
@@ -317,19 +335,27 @@ def corpus_bleu(hypotheses, references, tokenize: str | None = None, lowercase: 
     return float(sacrebleu.corpus_bleu(hyps, refs, tokenize=tok, lowercase=lowercase).score)
 
 
-def sentence_bleu(hypothesis, references, tokenize: str | None = None, lowercase: bool = False) -> float:
+def sentence_bleu(
+    hypothesis, references, tokenize: str | None = None, lowercase: bool = False
+) -> float:
     """Smoothed BLEU (0-100) of one hypothesis (str or tokens) against one or more
     references (same kind); sacrebleu's ``sentence_bleu`` with its default
     exponential smoothing. Use corpus BLEU to report a system: averaging
     sentence BLEU is not corpus BLEU."""
     import sacrebleu
 
-    refs = [references] if isinstance(references, str) or (
-        references and isinstance(references[0], str) and not isinstance(hypothesis, str)
-    ) else list(references)
+    refs = (
+        [references]
+        if isinstance(references, str)
+        or (references and isinstance(references[0], str) and not isinstance(hypothesis, str))
+        else list(references)
+    )
     hyps, ref_streams, tok = _bleu_inputs([hypothesis], [refs], tokenize)
-    return float(sacrebleu.sentence_bleu(hyps[0], [r[0] for r in ref_streams], tokenize=tok,
-                                         lowercase=lowercase).score)
+    return float(
+        sacrebleu.sentence_bleu(
+            hyps[0], [r[0] for r in ref_streams], tokenize=tok, lowercase=lowercase
+        ).score
+    )
 
 
 # --------------------------------------------------------------- edit distance

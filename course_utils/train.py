@@ -40,14 +40,15 @@ __all__ = [
     "run_experiments",
 ]
 
-IGNORE_INDEX = -100  # targets equal to this are left out of the accuracy (as in nn.CrossEntropyLoss)
+IGNORE_INDEX = (
+    -100
+)  # targets equal to this are left out of the accuracy (as in nn.CrossEntropyLoss)
 
 
 def _progress_bar():
     """``tqdm.auto`` where notebook widgets work, else the text bar (no warning)."""
     try:
         import ipywidgets  # noqa: F401
-
         from tqdm.auto import tqdm
     except ImportError:
         from tqdm import tqdm
@@ -121,14 +122,24 @@ class History:
         return row
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "config": dict(self.config), "epochs": [dict(r) for r in self.epochs]}
+        return {
+            "name": self.name,
+            "config": dict(self.config),
+            "epochs": [dict(r) for r in self.epochs],
+        }
 
     @classmethod
-    def from_dict(cls, state: Mapping[str, Any]) -> "History":
+    def from_dict(cls, state: Mapping[str, Any]) -> History:
         missing = {"name", "config", "epochs"} - set(state)
         if missing:
-            raise ValueError(f"History.from_dict expected keys name, config, epochs; missing {sorted(missing)}")
-        return cls(name=state["name"], config=dict(state["config"]), epochs=[dict(r) for r in state["epochs"]])
+            raise ValueError(
+                f"History.from_dict expected keys name, config, epochs; missing {sorted(missing)}"
+            )
+        return cls(
+            name=state["name"],
+            config=dict(state["config"]),
+            epochs=[dict(r) for r in state["epochs"]],
+        )
 
 
 class Runs(dict):
@@ -199,7 +210,9 @@ def _batch_size(target) -> int:
     return len(target) if hasattr(target, "__len__") else 1
 
 
-def _run_epoch(model, loader, loss_fn, dev, optimizer=None, grad_clip=None, bar=None) -> dict[str, float]:
+def _run_epoch(
+    model, loader, loss_fn, dev, optimizer=None, grad_clip=None, bar=None
+) -> dict[str, float]:
     """One pass over ``loader``; trains when an optimizer is given."""
     training = optimizer is not None
     model.train(training)
@@ -275,9 +288,7 @@ def fit(
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be an int >= 0, found {epochs!r}")
     if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(
-            f"fit expected a torch.optim.Optimizer, found {type(optimizer).__name__}"
-        )
+        raise TypeError(f"fit expected a torch.optim.Optimizer, found {type(optimizer).__name__}")
     if seed is not None:
         config.seed_everything(seed)
     dev = torch.device(device) if device is not None else config.device()
@@ -291,8 +302,13 @@ def fit(
         n_batches = None
     # One bar for the whole run, counted in batches; the epoch and the latest
     # metrics are shown beside it.
-    bar = tqdm(total=n_batches * epochs if n_batches is not None else None,
-               desc=name or "fit", unit="batch", disable=not progress, leave=True)
+    bar = tqdm(
+        total=n_batches * epochs if n_batches is not None else None,
+        desc=name or "fit",
+        unit="batch",
+        disable=not progress,
+        leave=True,
+    )
     try:
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
@@ -313,8 +329,13 @@ def fit(
                 "seconds": time.perf_counter() - start,
             }
             history.append(**record)
-            bar.set_postfix({k: f"{v:.4f}" for k, v in record.items()
-                             if k in ("train_loss", "eval_loss", "eval_accuracy") and not math.isnan(v)})
+            bar.set_postfix(
+                {
+                    k: f"{v:.4f}"
+                    for k, v in record.items()
+                    if k in ("train_loss", "eval_loss", "eval_accuracy") and not math.isnan(v)
+                }
+            )
             if writer is not None:
                 for key in ("loss", "accuracy"):
                     for part in ("train", "eval"):
@@ -443,7 +464,9 @@ def load_or_train(
         return history
     history = train()
     if not isinstance(history, History):
-        raise TypeError(f"load_or_train: train() must return a History, found {type(history).__name__}")
+        raise TypeError(
+            f"load_or_train: train() must return a History, found {type(history).__name__}"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     torch.save({"model": model.state_dict(), "history": history.to_dict()}, tmp)

@@ -34,8 +34,14 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 LAYERS: dict[str, dict] = {
     # Gatys et al.: style from relu1_1 ... relu5_1, content from relu4_2.
     "vgg19": {
-        "layers": {"relu1_1": 1, "relu2_1": 6, "relu3_1": 11, "relu4_1": 20,
-                   "relu4_2": 22, "relu5_1": 29},
+        "layers": {
+            "relu1_1": 1,
+            "relu2_1": 6,
+            "relu3_1": 11,
+            "relu4_1": 20,
+            "relu4_2": 22,
+            "relu5_1": 29,
+        },
         "content": ("relu4_2",),
         "style": ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
     },
@@ -82,10 +88,16 @@ class FeatureExtractor(nn.Module):
         return self
 
     def forward(self, x: torch.Tensor, layers=None) -> dict[str, torch.Tensor]:
-        wanted = list(layers) if layers is not None else list(dict.fromkeys(self.content_layers + self.style_layers))
+        wanted = (
+            list(layers)
+            if layers is not None
+            else list(dict.fromkeys(self.content_layers + self.style_layers))
+        )
         unknown = [n for n in wanted if n not in self.layer_index]
         if unknown:
-            raise ValueError(f"unknown layer(s) {unknown} for {self.name}; expected some of {list(self.layer_index)}")
+            raise ValueError(
+                f"unknown layer(s) {unknown} for {self.name}; expected some of {list(self.layer_index)}"
+            )
         by_index = {self.layer_index[n]: n for n in wanted}
         stop = max(by_index)
         out = {}
@@ -125,7 +137,9 @@ def style_feature_extractor(prefer=("vgg19", "mobilenet_v2")) -> FeatureExtracto
             with data_standins() as used:
                 model, weights = load_torchvision(name)
             standin = bool(used)
-            attempts.append(_Attempt(name, "random weights (stand-in)" if standin else "pretrained"))
+            attempts.append(
+                _Attempt(name, "random weights (stand-in)" if standin else "pretrained")
+            )
         else:
             # Asked as in full mode, so that missing weights are a DataError (no
             # random stand-in announced for a model we are about to skip).

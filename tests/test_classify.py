@@ -41,8 +41,16 @@ def checkpoint(tmp_path_factory):
     """A real (random-weight) MobileNetV3-small with a 2-class head, saved by save_classifier."""
     path = tmp_path_factory.mktemp("ckpt") / "model.pt"
     model = _tiny_model()
-    save_classifier(path, model, "mobilenet_v3_small", ["cat", "dog"], image_size=SIZE,
-                    mean=[0.5, 0.5, 0.5], std=[0.25, 0.25, 0.25], meta={"note": "test"})
+    save_classifier(
+        path,
+        model,
+        "mobilenet_v3_small",
+        ["cat", "dog"],
+        image_size=SIZE,
+        mean=[0.5, 0.5, 0.5],
+        std=[0.25, 0.25, 0.25],
+        meta={"note": "test"},
+    )
     return path, model
 
 
@@ -71,7 +79,11 @@ def test_checkpoint_round_trip_needs_only_the_file(checkpoint):
     path, model = checkpoint
     clf = load_classifier(path, device="cpu")
     assert clf.arch == "mobilenet_v3_small" and clf.classes == ["cat", "dog"]
-    assert clf.image_size == (SIZE, SIZE) and clf.mean == [0.5, 0.5, 0.5] and clf.meta == {"note": "test"}
+    assert (
+        clf.image_size == (SIZE, SIZE)
+        and clf.mean == [0.5, 0.5, 0.5]
+        and clf.meta == {"note": "test"}
+    )
     assert find_head(clf.model)[0] == "classifier.3" and not clf.model.training
     x = torch.randn(3, 3, SIZE, SIZE)
     with torch.no_grad():
@@ -133,8 +145,22 @@ def test_classify_empty_or_missing_folder(checkpoint, tmp_path):
 def test_cli_writes_json(checkpoint, folder, tmp_path, capsys):
     path, _ = checkpoint
     out = tmp_path / "res" / "labels.json"
-    assert cli.main(["classify", str(folder), "--model", str(path), "--out", str(out),
-                     "--batch-size", "2", "--quiet"]) == 0
+    assert (
+        cli.main(
+            [
+                "classify",
+                str(folder),
+                "--model",
+                str(path),
+                "--out",
+                str(out),
+                "--batch-size",
+                "2",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     labels = json.loads(out.read_text())
     assert labels == classify_folder(folder, path, progress=False)
     assert "labelled 6 image(s)" in capsys.readouterr().out
@@ -146,8 +172,10 @@ def test_cli_default_output_is_cwd(checkpoint, folder, tmp_path, monkeypatch):
     assert len(json.loads((tmp_path / "labels.json").read_text())) == 6
 
 
-@pytest.mark.parametrize("case", ["missing_checkpoint", "not_a_checkpoint", "empty_folder",
-                                  "missing_folder", "corrupt_image"])
+@pytest.mark.parametrize(
+    "case",
+    ["missing_checkpoint", "not_a_checkpoint", "empty_folder", "missing_folder", "corrupt_image"],
+)
 def test_cli_errors_exit_2_with_a_message(case, checkpoint, folder, tmp_path, capsys):
     model = str(checkpoint[0])
     target = str(folder)
@@ -166,11 +194,13 @@ def test_cli_errors_exit_2_with_a_message(case, checkpoint, folder, tmp_path, ca
     code = cli.main(["classify", target, "--model", model, "--out", str(out), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and not out.exists()
-    expected = {"missing_checkpoint": "checkpoint not found: .*nope.pt",
-                "not_a_checkpoint": "img0.png is not a classifier checkpoint",
-                "empty_folder": "no image files",
-                "missing_folder": "image folder not found",
-                "corrupt_image": "cannot read image .*corrupt.jpg(.|\n)*--skip-unreadable"}[case]
+    expected = {
+        "missing_checkpoint": "checkpoint not found: .*nope.pt",
+        "not_a_checkpoint": "img0.png is not a classifier checkpoint",
+        "empty_folder": "no image files",
+        "missing_folder": "image folder not found",
+        "corrupt_image": "cannot read image .*corrupt.jpg(.|\n)*--skip-unreadable",
+    }[case]
     assert err.startswith("error: ")
     import re
 
@@ -180,8 +210,21 @@ def test_cli_errors_exit_2_with_a_message(case, checkpoint, folder, tmp_path, ca
 def test_cli_skip_unreadable_records_errors(checkpoint, folder, tmp_path):
     (folder / "corrupt.jpg").write_bytes(b"not a jpeg at all")
     out = tmp_path / "labels.json"
-    assert cli.main(["classify", str(folder), "--model", str(checkpoint[0]), "--out", str(out),
-                     "--skip-unreadable", "--quiet"]) == 0
+    assert (
+        cli.main(
+            [
+                "classify",
+                str(folder),
+                "--model",
+                str(checkpoint[0]),
+                "--out",
+                str(out),
+                "--skip-unreadable",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     labels = json.loads(out.read_text())
     assert list(labels["errors"]) == ["corrupt.jpg"] and len(labels) == 7
 
@@ -190,12 +233,22 @@ def test_console_script_end_to_end(checkpoint, folder, tmp_path):
     """The installed `course` entry point, in a fresh process, with its progress bar."""
     out = tmp_path / "labels.json"
     exe = [sys.executable, "-m", "course_utils.cli"]
-    done = subprocess.run(exe + ["classify", str(folder), "--model", str(checkpoint[0]),
-                                 "--out", str(out)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        exe + ["classify", str(folder), "--model", str(checkpoint[0]), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "classifying" in done.stderr and len(json.loads(out.read_text())) == 6
-    bad = subprocess.run(exe + ["classify", str(folder), "--model", str(tmp_path / "x.pt")],
-                         capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        exe + ["classify", str(folder), "--model", str(tmp_path / "x.pt")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 2 and "checkpoint not found" in bad.stderr
-    helptext = subprocess.run(exe + ["classify", "--help"], capture_output=True, text=True, timeout=60)
+    helptext = subprocess.run(
+        exe + ["classify", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert "labels.json in the current directory" in " ".join(helptext.stdout.split())

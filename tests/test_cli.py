@@ -20,7 +20,10 @@ def toy(isolated_cache):
     (isolated_cache / "toy").mkdir(parents=True)
     (isolated_cache / "toy" / "toy.csv").write_bytes(body)
     REGISTRY["toy"] = Dataset(
-        name="toy", description="toy data", license="CC0", homepage="",
+        name="toy",
+        description="toy data",
+        license="CC0",
+        homepage="",
         files={"all": RemoteFile("toy.csv", sha256=hashlib.sha256(body).hexdigest(), size=8)},
         loader=lambda get, split: None,
     )

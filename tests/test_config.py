@@ -11,8 +11,10 @@ import torch
 from course_utils import config
 
 
-@pytest.mark.parametrize("raw, small", [("1", True), ("true", True), ("YES", True),
-                                        ("0", False), ("", False), ("off", False)])
+@pytest.mark.parametrize(
+    "raw, small",
+    [("1", True), ("true", True), ("YES", True), ("0", False), ("", False), ("off", False)],
+)
 def test_small_mode_switch(monkeypatch, raw, small):
     monkeypatch.setenv("COURSE_SMALL", raw)
     assert config.is_small() is small

@@ -26,8 +26,12 @@ def toy_dataset():
 
     def make(rf: RemoteFile, standin=None):
         entry = Dataset(
-            name="toy", description="toy", license="CC0", homepage="",
-            files={"all": rf}, loader=lambda get, split: pd.read_csv(get("all")),
+            name="toy",
+            description="toy",
+            license="CC0",
+            homepage="",
+            files={"all": rf},
+            loader=lambda get, split: pd.read_csv(get("all")),
             standin=standin,
         )
         REGISTRY["toy"] = entry
@@ -104,7 +108,9 @@ def test_trust_on_first_use_stores_and_then_enforces_digest(
         data.load("toy")
 
 
-def test_corrupted_mirror_file_gives_one_clear_error(tmp_path, isolated_cache, toy_dataset, monkeypatch):
+def test_corrupted_mirror_file_gives_one_clear_error(
+    tmp_path, isolated_cache, toy_dataset, monkeypatch
+):
     mirror = tmp_path / "mirror"
     (mirror / "toy").mkdir(parents=True)
     (mirror / "toy" / "toy.csv").write_bytes(BODY[:-5])
@@ -119,8 +125,11 @@ def test_mirror_is_read_before_the_network(tmp_path, isolated_cache, toy_dataset
     (mirror / "toy").mkdir(parents=True)
     (mirror / "toy" / "toy.csv").write_bytes(BODY)
     monkeypatch.setenv("COURSE_DATA", str(mirror))
-    toy_dataset(RemoteFile("toy.csv", urls=("http://127.0.0.1:9/never",), sha256=DIGEST,
-                           mirror_path="toy/toy.csv"))
+    toy_dataset(
+        RemoteFile(
+            "toy.csv", urls=("http://127.0.0.1:9/never",), sha256=DIGEST, mirror_path="toy/toy.csv"
+        )
+    )
     assert data.load("toy").shape == (400, 2)
     assert cache_listing(isolated_cache) == []  # the mirror is not copied
 
@@ -139,8 +148,10 @@ def test_offline_small_mode_uses_announced_standin(isolated_cache, toy_dataset, 
     monkeypatch.setenv("COURSE_SMALL", "1")
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     stand = pd.DataFrame({"label": [0], "text": ["x"]})
-    toy_dataset(RemoteFile("toy.csv", urls=("http://127.0.0.1:9/x",), sha256=DIGEST),
-                standin=lambda split: (stand, "one generated row"))
+    toy_dataset(
+        RemoteFile("toy.csv", urls=("http://127.0.0.1:9/x",), sha256=DIGEST),
+        standin=lambda split: (stand, "one generated row"),
+    )
     with pytest.warns(StandInWarning, match="one generated row"):
         assert data.load("toy").equals(stand)
 
@@ -201,7 +212,8 @@ def _toxic_parts():
 def _check_toxic_split_rule(every, train, heldout):
     # the rule, written out again: SHA-256 of the UTF-8 text, modulo 5; bucket 0 is held out
     bucket = every["comment_text"].map(
-        lambda t: int(hashlib.sha256(t.encode("utf-8")).hexdigest(), 16) % 5)
+        lambda t: int(hashlib.sha256(t.encode("utf-8")).hexdigest(), 16) % 5
+    )
     assert heldout["comment_text"].tolist() == every.loc[bucket == 0, "comment_text"].tolist()
     assert train["comment_text"].tolist() == every.loc[bucket != 0, "comment_text"].tolist()
     assert heldout["should_ban"].tolist() == every.loc[bucket == 0, "should_ban"].tolist()
@@ -248,6 +260,12 @@ def test_mirror_may_hold_a_different_version_than_the_download(
     subset = BODY[: BODY.index(b"\n", 100) + 1]
     (mirror / "toy" / "toy.csv").write_bytes(subset)
     monkeypatch.setenv("COURSE_DATA", str(mirror))
-    toy_dataset(RemoteFile("toy.csv", sha256=DIGEST, mirror_path="toy/toy.csv",
-                           mirror_sha256=hashlib.sha256(subset).hexdigest()))
+    toy_dataset(
+        RemoteFile(
+            "toy.csv",
+            sha256=DIGEST,
+            mirror_path="toy/toy.csv",
+            mirror_sha256=hashlib.sha256(subset).hexdigest(),
+        )
+    )
     assert len(data.load("toy")) < 400

@@ -13,11 +13,20 @@ import pytest
 from course_utils import data
 from course_utils.data import DataError, loaders_captions
 from course_utils.data.loaders_captions import (
-    FLICKR8K_SPLIT_FILES, LazyImages, PhotoCaptions, parse_flickr8k_tokens, parse_image_list,
+    FLICKR8K_SPLIT_FILES,
+    LazyImages,
+    PhotoCaptions,
+    parse_flickr8k_tokens,
+    parse_image_list,
 )
 from tests.conftest import MIRROR, ROOT, requires_mirror
 
-COLOURS = {"red": (200, 40, 40), "green": (40, 180, 60), "blue": (50, 70, 220), "yellow": (230, 210, 40)}
+COLOURS = {
+    "red": (200, 40, 40),
+    "green": (40, 180, 60),
+    "blue": (50, 70, 220),
+    "yellow": (230, 210, 40),
+}
 THINGS = ("dog", "ball", "boat", "house")
 #: The real token file names one photo that is not in the image zip: a typo of
 #: this kind (the ".1" suffix) must be skipped, not fatal.
@@ -28,8 +37,15 @@ def _photo_name(i: int) -> str:
     return f"{1000000000 + i}_{i:010x}.jpg"
 
 
-def make_fake_flickr8k(folder: Path, n_train=6, n_valid=3, n_test=3, crlf=False, size=(40, 30),
-                       token_text: str | None = None) -> dict:
+def make_fake_flickr8k(
+    folder: Path,
+    n_train=6,
+    n_valid=3,
+    n_test=3,
+    crlf=False,
+    size=(40, 30),
+    token_text: str | None = None,
+) -> dict:
     """Write ``Flickr8k_Dataset.zip`` and ``Flickr8k_text.zip`` into ``folder`` in the
     real layouts: photos in ``Flicker8k_Dataset/`` (plus macOS ``__MACOSX`` junk),
     ``NAME.jpg#K<TAB>caption`` lines, one name a line in the split lists. Each photo
@@ -48,13 +64,21 @@ def make_fake_flickr8k(folder: Path, n_train=6, n_valid=3, n_test=3, crlf=False,
             name = _photo_name(k)
             colour = list(COLOURS)[k % len(COLOURS)]
             thing = THINGS[(k // len(COLOURS)) % len(THINGS)]
-            captions[name] = [f"A {colour} {thing} .", f"a {thing} that is {colour}",
-                              f"There is a {colour} {thing} here .", f"The {thing} is {colour} .",
-                              f"A picture of a {colour} {thing}"]
+            captions[name] = [
+                f"A {colour} {thing} .",
+                f"a {thing} that is {colour}",
+                f"There is a {colour} {thing} here .",
+                f"The {thing} is {colour} .",
+                f"A picture of a {colour} {thing}",
+            ]
             names[split].append(name)
             k += 1
-    captions[QUIRK] = ["Some people waiting .", "Three people .", "People at a station .",
-                       "Two women and a man ."]
+    captions[QUIRK] = [
+        "Some people waiting .",
+        "Three people .",
+        "People at a station .",
+        "Two women and a man .",
+    ]
     with zipfile.ZipFile(folder / "Flickr8k_Dataset.zip", "w") as zf:
         for i, name in enumerate([*captions]):
             colour = list(COLOURS.values())[i % len(COLOURS)]
@@ -107,19 +131,22 @@ def test_entry_is_online_only_and_trusted_on_first_download():
 
 
 def test_token_parser_orders_captions_and_reads_crlf():
-    text = ("b.jpg#1\tsecond of b\r\n"
-            "a.jpg#0\tfirst of a\r\n"
-            "\r\n"
-            "b.jpg#0\t  first of b \r\n")
-    assert parse_flickr8k_tokens(text) == {"b.jpg": ["first of b", "second of b"], "a.jpg": ["first of a"]}
+    text = "b.jpg#1\tsecond of b\r\na.jpg#0\tfirst of a\r\n\r\nb.jpg#0\t  first of b \r\n"
+    assert parse_flickr8k_tokens(text) == {
+        "b.jpg": ["first of b", "second of b"],
+        "a.jpg": ["first of a"],
+    }
     assert parse_flickr8k_tokens(text.encode()) == parse_flickr8k_tokens(text.replace("\r\n", "\n"))
     assert parse_image_list("a.jpg\r\nb.jpg\r\n\r\n") == ["a.jpg", "b.jpg"]
 
 
-@pytest.mark.parametrize("bad", ["a.jpg#0 no tab here", "a.jpg\tno caption number", "a.jpg#x\tcaption",
-                                 "a.jpg#0\t   "])
+@pytest.mark.parametrize(
+    "bad", ["a.jpg#0 no tab here", "a.jpg\tno caption number", "a.jpg#x\tcaption", "a.jpg#0\t   "]
+)
 def test_token_parser_names_file_and_line_of_a_malformed_line(bad):
-    with pytest.raises(DataError, match=r"tokens\.txt, line 3: expected 'IMAGE\.jpg#K<TAB>caption'"):
+    with pytest.raises(
+        DataError, match=r"tokens\.txt, line 3: expected 'IMAGE\.jpg#K<TAB>caption'"
+    ):
         parse_flickr8k_tokens(f"b.jpg#0\tok\n\n{bad}\nc.jpg#0\tok\n", source="tokens.txt")
     with pytest.raises(DataError, match="list.txt, line 2"):
         parse_image_list("a.jpg\na.jpg#0\tcaption\n", source="list.txt")
@@ -135,7 +162,9 @@ def test_the_real_caption_files_of_the_mirror_parse():
     assert len(caps) == 8093 and sum(map(len, caps.values())) == 40460
     odd = {name: len(c) for name, c in caps.items() if len(c) != 5}
     assert odd == {"2258277193_586949ec62.jpg": 4, "2258277193_586949ec62.jpg.1": 1}
-    splits = {s: parse_image_list((folder / f).read_bytes()) for s, f in FLICKR8K_SPLIT_FILES.items()}
+    splits = {
+        s: parse_image_list((folder / f).read_bytes()) for s, f in FLICKR8K_SPLIT_FILES.items()
+    }
     assert {s: len(v) for s, v in splits.items()} == {"train": 6000, "valid": 1000, "test": 1000}
     every = [n for v in splits.values() for n in v]
     assert len(set(every)) == 8000 and all(len(caps[n]) == 5 for n in every)
@@ -149,7 +178,10 @@ def test_loads_splits_from_the_mirror_layout(fake_mirror, isolated_cache):
     assert all(len(c) == 5 for c in train.captions)
     assert train.captions[1][0] == "A green dog ."
     # the caption line of a photo that is not in the zip is skipped, and said so
-    assert any(s.startswith(f"{QUIRK}.1: captioned in Flickr8k.token.txt but not in") for s in train.skipped)
+    assert any(
+        s.startswith(f"{QUIRK}.1: captioned in Flickr8k.token.txt but not in")
+        for s in train.skipped
+    )
     # photos: extracted into the cache, decoded lazily at the asked size
     assert all(p.is_file() and isolated_cache in p.parents for p in train.paths)
     assert not any("__MACOSX" in str(p) or p.name.startswith("._") for p in train.paths)
@@ -161,8 +193,13 @@ def test_loads_splits_from_the_mirror_layout(fake_mirror, isolated_cache):
     assert train.open(0).size == (40, 30) and train.with_size(16).images[0].shape == (16, 16, 3)
     assert len(train.subset(slice(0, 2))) == 2
     valid, test = data.load("flickr8k", split="valid"), data.load("flickr8k", split="test")
-    assert valid.names == fake_mirror["names"]["valid"] and test.names == fake_mirror["names"]["test"]
-    assert not set(train.names) & set(test.names) and QUIRK not in train.names + valid.names + test.names
+    assert (
+        valid.names == fake_mirror["names"]["valid"] and test.names == fake_mirror["names"]["test"]
+    )
+    assert (
+        not set(train.names) & set(test.names)
+        and QUIRK not in train.names + valid.names + test.names
+    )
     assert len(data.load("flickr8k", split="train", limit=4).names) == 4
     assert data.load("flickr8k", split="train", limit=4).names == train.names[:4]
     with pytest.raises(ValueError, match="limit"):
@@ -206,34 +243,51 @@ def test_malformed_token_file_in_the_zip_is_a_clear_error(tmp_path, isolated_cac
     make_fake_flickr8k(tmp_path / "m" / "flickr8k", token_text=bad)
     monkeypatch.setenv("COURSE_DATA", str(tmp_path / "m"))
     monkeypatch.setenv("COURSE_OFFLINE", "1")
-    with pytest.raises(DataError, match=r"Flickr8k_text\.zip:Flickr8k\.token\.txt, line 8: expected"):
+    with pytest.raises(
+        DataError, match=r"Flickr8k_text\.zip:Flickr8k\.token\.txt, line 8: expected"
+    ):
         data.load("flickr8k", split="train")
 
 
 @pytest.mark.parametrize("small", ["0", "1"])
-def test_offline_without_the_zips_says_what_to_download_and_where(isolated_cache, monkeypatch, small):
+def test_offline_without_the_zips_says_what_to_download_and_where(
+    isolated_cache, monkeypatch, small
+):
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     monkeypatch.setenv("COURSE_SMALL", small)
     with pytest.raises(DataError) as err:
         data.load("flickr8k", split="train", limit=10)
     text = str(err.value)
-    for needed in ("Flickr8k_Dataset.zip", "Flickr8k_text.zip", "not found",
-                   "https://github.com/jbrownlee/Datasets/releases/download/Flickr8k/Flickr8k_Dataset.zip",
-                   str(isolated_cache / "flickr8k"), "flickr8k/Flickr8k_Dataset.zip",
-                   'CAPTION_DATA = "shapes"', "COURSE_CAPTION_DATA=shapes"):
+    for needed in (
+        "Flickr8k_Dataset.zip",
+        "Flickr8k_text.zip",
+        "not found",
+        "https://github.com/jbrownlee/Datasets/releases/download/Flickr8k/Flickr8k_Dataset.zip",
+        str(isolated_cache / "flickr8k"),
+        "flickr8k/Flickr8k_Dataset.zip",
+        'CAPTION_DATA = "shapes"',
+        "COURSE_CAPTION_DATA=shapes",
+    ):
         assert needed in text, needed
 
 
-def test_first_download_is_trusted_then_verified(tmp_path, isolated_cache, monkeypatch, http_server):
+def test_first_download_is_trusted_then_verified(
+    tmp_path, isolated_cache, monkeypatch, http_server
+):
     make_fake_flickr8k(tmp_path / "src")
     entry = data.get_entry("flickr8k")
-    files = {role: dataclasses.replace(rf, urls=(http_server.serve(f"/{rf.name}", (tmp_path / "src" / rf.name)
-                                                                   .read_bytes()),))
-             for role, rf in entry.files.items()}
+    files = {
+        role: dataclasses.replace(
+            rf, urls=(http_server.serve(f"/{rf.name}", (tmp_path / "src" / rf.name).read_bytes()),)
+        )
+        for role, rf in entry.files.items()
+    }
     monkeypatch.setitem(data.REGISTRY, "flickr8k", dataclasses.replace(entry, files=files))
     assert len(data.load("flickr8k", split="test")) == 3
     digest = isolated_cache / "flickr8k" / "Flickr8k_text.zip.sha256"
-    assert digest.is_file() and (isolated_cache / "flickr8k" / "Flickr8k_Dataset.zip.sha256").is_file()
+    assert (
+        digest.is_file() and (isolated_cache / "flickr8k" / "Flickr8k_Dataset.zip.sha256").is_file()
+    )
     with zipfile.ZipFile(isolated_cache / "flickr8k" / "Flickr8k_text.zip", "a") as zf:
         zf.writestr("extra.txt", "tampered")
     monkeypatch.setenv("COURSE_OFFLINE", "1")

@@ -9,7 +9,11 @@ import pytest
 from course_utils import data
 from course_utils.data import DataError, StandInWarning
 from course_utils.data.loaders_jobs import (
-    CATEGORICAL_COLUMNS, JOB_COLUMNS, SALARY_EFFECTS, job_ads_like, read_job_salaries,
+    CATEGORICAL_COLUMNS,
+    JOB_COLUMNS,
+    SALARY_EFFECTS,
+    job_ads_like,
+    read_job_salaries,
 )
 
 
@@ -22,7 +26,8 @@ def offline(isolated_cache, monkeypatch):
 def test_entries_are_listed_without_checksums():
     entry = data.get_entry("job_salaries")
     assert entry.files["train"].urls[0] == (
-        "https://ysda-seminars.s3.eu-central-1.amazonaws.com/Train_rescaled.csv")
+        "https://ysda-seminars.s3.eu-central-1.amazonaws.com/Train_rescaled.csv"
+    )
     assert entry.trust_on_first_use == ["train"] and entry.files["train"].mirror_path is None
     assert entry.standin is not None and entry.license and entry.homepage.startswith("https://")
     for lang in ("uk", "ru"):
@@ -50,7 +55,9 @@ def test_full_mode_without_the_file_is_a_clear_error(offline, monkeypatch):
     monkeypatch.setenv("COURSE_SMALL", "0")
     with pytest.raises(DataError, match=r"Train_rescaled\.csv.*not found.*stand-in instead") as err:
         data.load("job_salaries")
-    assert "ysda-seminars.s3" in str(err.value) and "course data fetch job_salaries" in str(err.value)
+    assert "ysda-seminars.s3" in str(err.value) and "course data fetch job_salaries" in str(
+        err.value
+    )
     with pytest.raises(DataError, match=r"cc\.uk\.300\.vec\.gz"):
         data.load("fasttext_uk", limit=10)
 
@@ -68,7 +75,9 @@ def test_standin_follows_its_salary_rule():
     junior = df["Title"].str.startswith("Junior ")
     # same categories on both sides on average: the gap is the two effects, up to noise
     gap = log_salary[senior].mean() - log_salary[junior].mean()
-    assert gap == pytest.approx(SALARY_EFFECTS["title"]["senior"] - SALARY_EFFECTS["title"]["junior"], abs=0.12)
+    assert gap == pytest.approx(
+        SALARY_EFFECTS["title"]["senior"] - SALARY_EFFECTS["title"]["junior"], abs=0.12
+    )
     part = df["ContractTime"] == "part_time"
     assert log_salary[part].mean() < log_salary[df["ContractTime"] == "full_time"].mean() - 0.25
     # reproducible and seed-dependent

@@ -14,8 +14,25 @@ from tests.conftest import mirror_path, requires_mirror
 MIRROR = mirror_path()
 NEW = ["multi30k", "he_translit", "uk_ru_dictionary", "ud_english_ewt", "brown"]
 UNIVERSAL = {"ADJ", "ADP", "ADV", "CONJ", "DET", "NOUN", "NUM", "PRON", "PRT", "VERB", "X", "."}
-UPOS = {"ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON",
-        "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X"}
+UPOS = {
+    "ADJ",
+    "ADP",
+    "ADV",
+    "AUX",
+    "CCONJ",
+    "DET",
+    "INTJ",
+    "NOUN",
+    "NUM",
+    "PART",
+    "PRON",
+    "PROPN",
+    "PUNCT",
+    "SCONJ",
+    "SYM",
+    "VERB",
+    "X",
+}
 
 
 @pytest.fixture
@@ -64,8 +81,10 @@ def test_multi30k_from_mirror(mirror):
         assert len(pairs) == n
         assert all(de and en and "\n" not in de + en for de, en in pairs)
     train = data.load("multi30k", split="train")
-    assert train[0] == ("Zwei junge weiße Männer sind im Freien in der Nähe vieler Büsche.",
-                        "Two young, White males are outside near many bushes.")
+    assert train[0] == (
+        "Zwei junge weiße Männer sind im Freien in der Nähe vieler Büsche.",
+        "Two young, White males are outside near many bushes.",
+    )
 
 
 @requires_mirror
@@ -81,7 +100,10 @@ def test_he_translit_from_mirror(mirror):
 
 @requires_mirror
 def test_uk_ru_dictionary_from_mirror(mirror):
-    train, test = data.load("uk_ru_dictionary", split="train"), data.load("uk_ru_dictionary", split="test")
+    train, test = (
+        data.load("uk_ru_dictionary", split="train"),
+        data.load("uk_ru_dictionary", split="test"),
+    )
     assert (len(train), len(test)) == (1927, 400)
     assert test[0] == ("або", "либо")
     tale = data.load("uk_ru_dictionary", split="fairy_tale")
@@ -106,7 +128,12 @@ def test_ud_english_ewt_from_mirror_skips_multiword_and_empty_nodes(mirror):
 def test_brown_through_the_registry_when_nltk_finds_nothing(mirror, nltk_finds_nothing):
     sents = data.load("brown", categories=["news"])
     assert len(sents) == 4623
-    assert sents[0][:4] == [("The", "DET"), ("Fulton", "NOUN"), ("County", "NOUN"), ("Grand", "ADJ")]
+    assert sents[0][:4] == [
+        ("The", "DET"),
+        ("Fulton", "NOUN"),
+        ("County", "NOUN"),
+        ("Grand", "ADJ"),
+    ]
     assert {t for s in sents for _, t in s} <= UNIVERSAL
     assert str(MIRROR / "nltk_data") in nltk_finds_nothing
     raw = data.load("brown", categories=["news"], tagset=None, limit=2)
@@ -184,8 +211,9 @@ def test_brown_standin_offline_without_nltk_data(offline_small, nltk_finds_nothi
     assert book_tags == {"NOUN", "VERB"}
 
 
-@pytest.mark.parametrize("name,split", [("multi30k", "train"), ("ud_english_ewt", "train"),
-                                        ("he_translit", None)])
+@pytest.mark.parametrize(
+    "name,split", [("multi30k", "train"), ("ud_english_ewt", "train"), ("he_translit", None)]
+)
 def test_full_mode_offline_is_a_clear_error(isolated_cache, monkeypatch, name, split):
     monkeypatch.setenv("COURSE_SMALL", "0")
     monkeypatch.setenv("COURSE_OFFLINE", "1")

@@ -97,7 +97,9 @@ def test_pictures_and_mobilenet_from_mirror(mirror, monkeypatch):
 def test_standins_offline_small(offline_small):
     with pytest.warns(StandInWarning):
         cifar = data.load("cifar10", split="train", limit=100)
-    assert cifar.images.shape == (100, 32, 32, 3) and np.bincount(cifar.labels).tolist() == [10] * 10
+    assert (
+        cifar.images.shape == (100, 32, 32, 3) and np.bincount(cifar.labels).tolist() == [10] * 10
+    )
     with pytest.warns(StandInWarning):
         mnist = data.load("mnist", split="test", limit=50)
     assert mnist.images.shape == (50, 28, 28) and mnist.images.max() > 200
@@ -139,21 +141,32 @@ def test_python_cifar_archive_is_decoded(tmp_path):
     rng = np.random.default_rng(0)
     with tarfile.open(path, "w:gz") as tf:
         for name, n in [("data_batch_1", 6), ("data_batch_2", 4), ("test_batch", 5)]:
-            batch = {b"data": rng.integers(0, 255, (n, 3072), dtype=np.uint8),
-                     b"labels": list(range(n))}
+            batch = {
+                b"data": rng.integers(0, 255, (n, 3072), dtype=np.uint8),
+                b"labels": list(range(n)),
+            }
             raw = pickle.dumps(batch)
             info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
             info.size = len(raw)
             tf.addfile(info, io.BytesIO(raw))
     arrays = lv._decode_cifar_python_tar(path)
-    assert arrays["train_x"].shape == (10, 32, 32, 3) and arrays["test_y"].tolist() == [0, 1, 2, 3, 4]
+    assert arrays["train_x"].shape == (10, 32, 32, 3) and arrays["test_y"].tolist() == [
+        0,
+        1,
+        2,
+        3,
+        4,
+    ]
 
 
 def test_idx_reader_checks_the_header(tmp_path):
     good = tmp_path / "good.gz"
     body = np.arange(2 * 3 * 4, dtype=np.uint8)
-    good.write_bytes(gzip.compress(bytes([0, 0, 8, 3]) + b"".join(
-        d.to_bytes(4, "big") for d in (2, 3, 4)) + body.tobytes()))
+    good.write_bytes(
+        gzip.compress(
+            bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big") for d in (2, 3, 4)) + body.tobytes()
+        )
+    )
     assert lv._read_idx(good).shape == (2, 3, 4)
     bad = tmp_path / "bad.gz"
     bad.write_bytes(gzip.compress(b"PK\x03\x04not an idx"))

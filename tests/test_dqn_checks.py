@@ -10,8 +10,19 @@ from course_utils import dqn_checks
 from course_utils.dqn_checks import TDLossCheckError
 
 
-def correct(obs, actions, rewards, next_obs, dones, q_network, target_network, gamma=0.99,
-            double_dqn=False, *, huber=False):
+def correct(
+    obs,
+    actions,
+    rewards,
+    next_obs,
+    dones,
+    q_network,
+    target_network,
+    gamma=0.99,
+    double_dqn=False,
+    *,
+    huber=False,
+):
     q_sa = q_network(obs).gather(1, actions[:, None]).squeeze(1)
     with torch.no_grad():
         if double_dqn:
@@ -31,8 +42,13 @@ def test_hand_computed_constants_match_a_direct_computation():
     """The literals in dqn_checks were computed by hand; recompute them with loops."""
     q, t = dqn_checks.ONLINE_Q, dqn_checks.TARGET_Q
     g = dqn_checks.GAMMA
-    rows = zip(dqn_checks.STATES, dqn_checks.ACTIONS, dqn_checks.REWARDS,
-               dqn_checks.NEXT_STATES, dqn_checks.DONES)
+    rows = zip(
+        dqn_checks.STATES,
+        dqn_checks.ACTIONS,
+        dqn_checks.REWARDS,
+        dqn_checks.NEXT_STATES,
+        dqn_checks.DONES,
+    )
     plain, double, none = [], [], []
     for s, a, r, s2, d in rows:
         plain.append(q[s][a] - (r + g * (1 - d) * max(t[s2])))
@@ -79,7 +95,17 @@ def _fails(fn, match, **kwargs):
 
 
 def test_forgetting_the_done_mask_is_named():
-    def no_mask(obs, actions, rewards, next_obs, dones, q_network, target_network, gamma=0.99, double_dqn=False):
+    def no_mask(
+        obs,
+        actions,
+        rewards,
+        next_obs,
+        dones,
+        q_network,
+        target_network,
+        gamma=0.99,
+        double_dqn=False,
+    ):
         q_sa = q_network(obs).gather(1, actions[:, None]).squeeze(1)
         with torch.no_grad():
             y = rewards + gamma * target_network(next_obs).max(1).values
@@ -90,7 +116,17 @@ def test_forgetting_the_done_mask_is_named():
 
 
 def test_inverted_done_mask_is_named():
-    def inverted(obs, actions, rewards, next_obs, dones, q_network, target_network, gamma=0.99, double_dqn=False):
+    def inverted(
+        obs,
+        actions,
+        rewards,
+        next_obs,
+        dones,
+        q_network,
+        target_network,
+        gamma=0.99,
+        double_dqn=False,
+    ):
         q_sa = q_network(obs).gather(1, actions[:, None]).squeeze(1)
         with torch.no_grad():
             y = rewards + gamma * dones * target_network(next_obs).max(1).values
@@ -100,7 +136,17 @@ def test_inverted_done_mask_is_named():
 
 
 def test_no_detach_is_caught_by_the_gradient_check():
-    def no_detach(obs, actions, rewards, next_obs, dones, q_network, target_network, gamma=0.99, double_dqn=False):
+    def no_detach(
+        obs,
+        actions,
+        rewards,
+        next_obs,
+        dones,
+        q_network,
+        target_network,
+        gamma=0.99,
+        double_dqn=False,
+    ):
         q_sa = q_network(obs).gather(1, actions[:, None]).squeeze(1)
         y = rewards + gamma * (1 - dones) * target_network(next_obs).max(1).values
         return F.mse_loss(q_sa, y)
@@ -109,7 +155,17 @@ def test_no_detach_is_caught_by_the_gradient_check():
 
 
 def test_online_network_for_the_target_is_named():
-    def online_target(obs, actions, rewards, next_obs, dones, q_network, target_network, gamma=0.99, double_dqn=False):
+    def online_target(
+        obs,
+        actions,
+        rewards,
+        next_obs,
+        dones,
+        q_network,
+        target_network,
+        gamma=0.99,
+        double_dqn=False,
+    ):
         q_sa = q_network(obs).gather(1, actions[:, None]).squeeze(1)
         with torch.no_grad():
             y = rewards + gamma * (1 - dones) * q_network(next_obs).max(1).values
@@ -119,8 +175,17 @@ def test_online_network_for_the_target_is_named():
 
 
 def test_online_network_without_detach_is_caught():
-    def online_no_detach(obs, actions, rewards, next_obs, dones, q_network, target_network, gamma=0.99,
-                         double_dqn=False):
+    def online_no_detach(
+        obs,
+        actions,
+        rewards,
+        next_obs,
+        dones,
+        q_network,
+        target_network,
+        gamma=0.99,
+        double_dqn=False,
+    ):
         q_sa = q_network(obs).gather(1, actions[:, None]).squeeze(1)
         y = rewards + gamma * (1 - dones) * q_network(next_obs).max(1).values
         return F.mse_loss(q_sa, y)
@@ -139,7 +204,17 @@ def test_online_network_without_detach_is_caught():
     ids=["max", "gather-dim0", "q[:,actions]", "no-squeeze"],
 )
 def test_wrong_gather_is_named(select, match):
-    def wrong(obs, actions, rewards, next_obs, dones, q_network, target_network, gamma=0.99, double_dqn=False):
+    def wrong(
+        obs,
+        actions,
+        rewards,
+        next_obs,
+        dones,
+        q_network,
+        target_network,
+        gamma=0.99,
+        double_dqn=False,
+    ):
         q_sa = select(q_network(obs), actions)
         with torch.no_grad():
             y = rewards + gamma * (1 - dones) * target_network(next_obs).max(1).values
@@ -149,18 +224,38 @@ def test_wrong_gather_is_named(select, match):
 
 
 def test_double_dqn_mistakes_are_named():
-    def ignores_double(obs, actions, rewards, next_obs, dones, q_network, target_network, gamma=0.99,
-                       double_dqn=False):
+    def ignores_double(
+        obs,
+        actions,
+        rewards,
+        next_obs,
+        dones,
+        q_network,
+        target_network,
+        gamma=0.99,
+        double_dqn=False,
+    ):
         return correct(obs, actions, rewards, next_obs, dones, q_network, target_network, gamma)
 
     _fails(ignores_double, "double DQN target is not used")
 
-    def target_argmax(obs, actions, rewards, next_obs, dones, q_network, target_network, gamma=0.99,
-                      double_dqn=False):
+    def target_argmax(
+        obs,
+        actions,
+        rewards,
+        next_obs,
+        dones,
+        q_network,
+        target_network,
+        gamma=0.99,
+        double_dqn=False,
+    ):
         q_sa = q_network(obs).gather(1, actions[:, None]).squeeze(1)
         with torch.no_grad():
             nxt = target_network(next_obs)
-            y = rewards + gamma * (1 - dones) * nxt.gather(1, nxt.argmax(1, keepdim=True)).squeeze(1)
+            y = rewards + gamma * (1 - dones) * nxt.gather(1, nxt.argmax(1, keepdim=True)).squeeze(
+                1
+            )
         return F.mse_loss(q_sa, y)
 
     _fails(target_argmax, "double DQN picks it with q_network")
@@ -184,9 +279,20 @@ def test_other_mistakes_are_named():
 
     _fails(no_grad_at_all, "no gradient")
 
-    def flattens_obs(obs, actions, rewards, next_obs, dones, q_network, target_network, gamma=0.99,
-                     double_dqn=False):
-        return correct(obs[:, 0], actions, rewards, next_obs, dones, q_network, target_network, gamma)
+    def flattens_obs(
+        obs,
+        actions,
+        rewards,
+        next_obs,
+        dones,
+        q_network,
+        target_network,
+        gamma=0.99,
+        double_dqn=False,
+    ):
+        return correct(
+            obs[:, 0], actions, rewards, next_obs, dones, q_network, target_network, gamma
+        )
 
     _fails(flattens_obs, "shape")
 

@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.feature_store import FeatureDataset, FeatureStore, FeatureStoreError, extract_features
+from course_utils.feature_store import (
+    FeatureDataset,
+    FeatureStore,
+    FeatureStoreError,
+    extract_features,
+)
 
 
 def double_pool(batch):
@@ -25,8 +30,14 @@ def images():
 
 def test_extract_writes_every_row_and_reads_back(images, tmp_path):
     calls = []
-    store = extract_features(lambda b: calls.append(len(b)) or double_pool(b), images, tmp_path / "s",
-                             batch_size=10, meta={"model": "pool"}, progress=False)
+    store = extract_features(
+        lambda b: calls.append(len(b)) or double_pool(b),
+        images,
+        tmp_path / "s",
+        batch_size=10,
+        meta={"model": "pool"},
+        progress=False,
+    )
     assert calls == [10, 10, 10, 7], "extraction must run in batches"
     assert len(store) == 37 and store.feature_shape == (2, 3)
     assert isinstance(store.features, np.memmap)
@@ -39,19 +50,24 @@ def test_extract_writes_every_row_and_reads_back(images, tmp_path):
 
 
 def test_existing_store_is_a_cache_and_mismatch_is_an_error(images, tmp_path):
-    extract_features(double_pool, images, tmp_path / "s", batch_size=16, meta={"v": 1}, progress=False)
+    extract_features(
+        double_pool, images, tmp_path / "s", batch_size=16, meta={"v": 1}, progress=False
+    )
 
     def boom(batch):
         raise AssertionError("must not extract again")
 
-    again = extract_features(boom, images, tmp_path / "s", batch_size=16, meta={"v": 1}, progress=False)
+    again = extract_features(
+        boom, images, tmp_path / "s", batch_size=16, meta={"v": 1}, progress=False
+    )
     assert len(again) == 37
     with pytest.raises(FeatureStoreError, match="different feature store.*meta"):
         extract_features(double_pool, images, tmp_path / "s", meta={"v": 2}, progress=False)
     with pytest.raises(FeatureStoreError, match="rows 37 vs 20"):
         extract_features(double_pool, images[:20], tmp_path / "s", meta={"v": 1}, progress=False)
-    replaced = extract_features(double_pool, images[:20], tmp_path / "s", meta={"v": 1}, overwrite=True,
-                                progress=False)
+    replaced = extract_features(
+        double_pool, images[:20], tmp_path / "s", meta={"v": 1}, overwrite=True, progress=False
+    )
     assert len(replaced) == 20
 
 
@@ -72,8 +88,13 @@ def test_interrupted_extraction_never_looks_complete_and_resumes(images, tmp_pat
         FeatureStore(tmp_path / "s")
 
     resumed = []
-    store = extract_features(lambda b: resumed.append(len(b)) or double_pool(b), images, tmp_path / "s",
-                             batch_size=10, progress=False)
+    store = extract_features(
+        lambda b: resumed.append(len(b)) or double_pool(b),
+        images,
+        tmp_path / "s",
+        batch_size=10,
+        progress=False,
+    )
     assert resumed == [10, 7], "the two finished batches must not be extracted again"
     np.testing.assert_allclose(store[:], double_pool(images).numpy(), rtol=1e-6)
 
@@ -97,11 +118,18 @@ def test_partial_or_corrupt_store_gives_clear_errors(images, tmp_path):
 
 def test_bad_fn_output(images, tmp_path):
     with pytest.raises(ValueError, match="rows for a batch"):
-        extract_features(lambda b: np.zeros((1, 4)), images, tmp_path / "a", batch_size=8, progress=False)
+        extract_features(
+            lambda b: np.zeros((1, 4)), images, tmp_path / "a", batch_size=8, progress=False
+        )
     shapes = iter([(8, 4), (8, 5)])
     with pytest.raises(ValueError, match="features of shape"):
-        extract_features(lambda b: np.zeros(next(shapes)), images[:16], tmp_path / "b", batch_size=8,
-                         progress=False)
+        extract_features(
+            lambda b: np.zeros(next(shapes)),
+            images[:16],
+            tmp_path / "b",
+            batch_size=8,
+            progress=False,
+        )
 
 
 def test_dataset_reads_rows_lazily(images, tmp_path):
@@ -164,7 +192,8 @@ def test_reading_does_not_load_the_store(tmp_path):
     store = extract_features(lambda b: b, Rows(), tmp_path / "big", batch_size=64, progress=False)
     assert store.nbytes >= 160 * 2**20
     assert store[130, 0, 0, 0] == 128.0  # row 130 came from the batch that started at 128
-    out = subprocess.run([sys.executable, "-c", READER, str(tmp_path / "big")], capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", READER, str(tmp_path / "big")], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert float(out.stdout.split()[1]) >= 160

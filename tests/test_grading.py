@@ -11,8 +11,15 @@ import nbformat
 import pytest
 
 import course_utils
-from course_utils.grading import FormatError, Limits, check, grade, release, student_notebook
-from course_utils.grading import sandbox
+from course_utils.grading import (
+    FormatError,
+    Limits,
+    check,
+    grade,
+    release,
+    sandbox,
+    student_notebook,
+)
 from course_utils.grading.notebook_format import parse, strip_solution
 from tests.conftest import ROOT
 
@@ -23,8 +30,9 @@ EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
 # finishes its loop on a loaded 2-core machine (it exceeded 8 s there once).
 FAST = Limits(cell_timeout=20, notebook_timeout=90)
 
-needs_sandbox = pytest.mark.skipif(sandbox.probe() != "bwrap",
-                                   reason="bubblewrap (the allow-list sandbox) is not available here")
+needs_sandbox = pytest.mark.skipif(
+    sandbox.probe() != "bwrap", reason="bubblewrap (the allow-list sandbox) is not available here"
+)
 
 
 def _cell(src, **meta):
@@ -43,22 +51,53 @@ def _nb(*cells):
 TEST = dict(grade=True, solution=False, points=1)
 
 
-@pytest.mark.parametrize("cells, message", [
-    ([_cell("x = 1\n### BEGIN SOLUTION\nx = 2", solution=True, grade=False, grade_id="a"),
-      _cell("assert x", grade_id="t", **TEST)], "never closed"),
-    ([_cell("### END SOLUTION", solution=True, grade=False, grade_id="a"),
-      _cell("assert x", grade_id="t", **TEST)], "without '### BEGIN SOLUTION'"),
-    ([_cell("x = 1", solution=True, grade=False, grade_id="a"),
-      _cell("assert x", grade_id="a", **TEST)], "duplicate grade_id 'a'"),
-    ([_cell("assert x", grade=True, solution=False, grade_id="t")], "needs 'points'.*found none"),
-    ([_cell("assert x", grade=True, solution=False, grade_id="t", points=-1)], "'points' of 0 or more"),
-    ([_cell("x = 1", solution=True, grade=False, grade_id="a")], "no graded cell"),
-    ([_cell("### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS"),
-      _cell("assert x", grade_id="t", **TEST)], "no nbgrader metadata"),
-    ([_cell("x", solution=True, grade=True, grade_id="a")],
-     r"manually graded answer \(solution and grade\) needs 'points'"),
-    ([_cell("assert x", grade_id="bad id!", **TEST)], "expected a grade_id"),
-])
+@pytest.mark.parametrize(
+    "cells, message",
+    [
+        (
+            [
+                _cell("x = 1\n### BEGIN SOLUTION\nx = 2", solution=True, grade=False, grade_id="a"),
+                _cell("assert x", grade_id="t", **TEST),
+            ],
+            "never closed",
+        ),
+        (
+            [
+                _cell("### END SOLUTION", solution=True, grade=False, grade_id="a"),
+                _cell("assert x", grade_id="t", **TEST),
+            ],
+            "without '### BEGIN SOLUTION'",
+        ),
+        (
+            [
+                _cell("x = 1", solution=True, grade=False, grade_id="a"),
+                _cell("assert x", grade_id="a", **TEST),
+            ],
+            "duplicate grade_id 'a'",
+        ),
+        (
+            [_cell("assert x", grade=True, solution=False, grade_id="t")],
+            "needs 'points'.*found none",
+        ),
+        (
+            [_cell("assert x", grade=True, solution=False, grade_id="t", points=-1)],
+            "'points' of 0 or more",
+        ),
+        ([_cell("x = 1", solution=True, grade=False, grade_id="a")], "no graded cell"),
+        (
+            [
+                _cell("### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS"),
+                _cell("assert x", grade_id="t", **TEST),
+            ],
+            "no nbgrader metadata",
+        ),
+        (
+            [_cell("x", solution=True, grade=True, grade_id="a")],
+            r"manually graded answer \(solution and grade\) needs 'points'",
+        ),
+        ([_cell("assert x", grade_id="bad id!", **TEST)], "expected a grade_id"),
+    ],
+)
 def test_source_validation_errors(cells, message):
     with pytest.raises(FormatError, match=message):
         parse(_nb(*cells))
@@ -67,7 +106,8 @@ def test_source_validation_errors(cells, message):
 def test_strip_solution_keeps_indentation_and_surroundings():
     src = "def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n# after"
     assert strip_solution(src) == (
-        "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n# after")
+        "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n# after"
+    )
     assert strip_solution("y = 2") == "# YOUR CODE HERE\nraise NotImplementedError()"
 
 
@@ -94,13 +134,15 @@ def test_release_of_a_name_without_source_suffix_goes_to_a_release_folder(tmp_pa
         release(tmp_path / "release" / "toy.ipynb")
 
 
-@pytest.mark.parametrize("source", sorted((ROOT / "homeworks").glob("*/*.source.ipynb")),
-                         ids=lambda p: p.parent.name)
+@pytest.mark.parametrize(
+    "source", sorted((ROOT / "homeworks").glob("*/*.source.ipynb")), ids=lambda p: p.parent.name
+)
 def test_committed_student_notebooks_are_up_to_date(source):
     student = source.with_name(source.name.replace(".source.ipynb", ".ipynb"))
     assert student.exists(), f"run `course release {source}`"
     assert student.read_text() == nbformat.writes(student_notebook(source)) + "\n", (
-        f"{student} is stale: run `course release {source}`")
+        f"{student} is stale: run `course release {source}`"
+    )
 
 
 def _sha(path: Path) -> str:
@@ -131,7 +173,10 @@ def graded(tmp_path_factory):
     results = grade(SOURCE, [subs], out, jobs=2, limits=FAST, progress=False)
     return {
         "results": {r.submission.removesuffix(".ipynb"): r for r in results},
-        "subs": subs, "out": out, "before": before, "package_before": package_before,
+        "subs": subs,
+        "out": out,
+        "before": before,
+        "package_before": package_before,
     }
 
 
@@ -189,16 +234,29 @@ def test_rerun_skips_unchanged_and_regrading_is_identical(graded, tmp_path):
     assert result_file.stat().st_mtime_ns == stamp  # skipped: same content
     assert again[0].fingerprint() == graded["results"]["correct"].fingerprint()
     names = ["correct", "hidden_test_fails", "untouched_student", "kernel_crash"]
-    forced = grade(SOURCE, [graded["subs"] / f"{n}.ipynb" for n in names], tmp_path,
-                   jobs=2, limits=FAST, force=True, progress=False)
+    forced = grade(
+        SOURCE,
+        [graded["subs"] / f"{n}.ipynb" for n in names],
+        tmp_path,
+        jobs=2,
+        limits=FAST,
+        force=True,
+        progress=False,
+    )
     for r in forced:
         assert r.fingerprint() == graded["results"][r.submission[:-6]].fingerprint()
 
 
 def test_missing_submission_path_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such submission"):
-        grade(SOURCE, [tmp_path / "nope.ipynb"], tmp_path / "out", limits=FAST, progress=False,
-              allow_weak=True)
+        grade(
+            SOURCE,
+            [tmp_path / "nope.ipynb"],
+            tmp_path / "out",
+            limits=FAST,
+            progress=False,
+            allow_weak=True,
+        )
 
 
 def test_self_check_runs_public_tests(tmp_path):
@@ -221,7 +279,12 @@ TRUSTED_SOURCE = TRUSTED / "toy_trusted.source.ipynb"
 
 
 def _copy_trusted(tmp_path):
-    for f in ("toy_trusted.source.ipynb", "toy_trusted.ipynb", "toy_trusted.key.json", "grading.py"):
+    for f in (
+        "toy_trusted.source.ipynb",
+        "toy_trusted.ipynb",
+        "toy_trusted.key.json",
+        "grading.py",
+    ):
         shutil.copy(TRUSTED / f, tmp_path / f)
     return tmp_path / "toy_trusted.source.ipynb"
 
@@ -229,8 +292,11 @@ def _copy_trusted(tmp_path):
 def test_trusted_toy_key_is_current_and_every_point_is_trusted():
     from course_utils.grading.grade import load_key, trust_table
 
-    assert set(load_key(TRUSTED_SOURCE)) == {"normalize_tests", "soft_targets_tests",
-                                             "top_words_tests"}
+    assert set(load_key(TRUSTED_SOURCE)) == {
+        "normalize_tests",
+        "soft_targets_tests",
+        "top_words_tests",
+    }
     table = trust_table(TRUSTED_SOURCE)
     assert table["trusted"] == 8 and table["asserts"] == 0
     assert table["cells"]["heldout"] == "ladder"
@@ -271,7 +337,9 @@ def test_a_reference_that_fails_its_checks_gets_no_key(tmp_path, monkeypatch):
     nb = nbformat.read(src, as_version=4)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "top_words":
-            cell.source = cell.source.replace("counts = ", "raise ValueError('broken')\n    counts = ")
+            cell.source = cell.source.replace(
+                "counts = ", "raise ValueError('broken')\n    counts = "
+            )
     nbformat.write(nb, src)
     (tmp_path / "toy_trusted.key.json").unlink()
     with pytest.raises(FormatError, match="does not pass its own tests"):

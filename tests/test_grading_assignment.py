@@ -25,7 +25,8 @@ from course_utils.grading.release import release, release_folder
 from .test_grading_nbgrader import code, md, meta, notebook, write
 
 needs_sandbox = pytest.mark.skipif(
-    sandbox.probe() != "bwrap", reason="bubblewrap (the allow-list sandbox) is not available here")
+    sandbox.probe() != "bwrap", reason="bubblewrap (the allow-list sandbox) is not available here"
+)
 FAST = Limits(cell_timeout=60, notebook_timeout=180)
 
 AUTOTESTS_YML = '''\
@@ -55,33 +56,49 @@ def problem1():
     return notebook(
         md("# Problem 1: prices\n\nThe file `prices.csv` beside this notebook holds prices."),
         md("Work alone. Do not change the tests.", meta(locked=True, grade_id="rules")),
-        code("import csv, os\nwith open('prices.csv') as f:\n    rows = list(csv.DictReader(f))\n"
-             "MODE = os.environ.get('NBGRADER_EXECUTION')"),
-        code("def mean_price(rows):\n    ### BEGIN SOLUTION\n"
-             "    return sum(float(r['price']) for r in rows) / len(rows)\n    ### END SOLUTION",
-             meta(solution=True, grade_id="mean_price")),
-        code("assert abs(mean_price(rows) - 2.5) < 1e-9\n### BEGIN HIDDEN TESTS\n"
-             "assert mean_price(rows[:1]) == 1.5\n### END HIDDEN TESTS",
-             meta(grade=True, locked=True, grade_id="mean_price_tests", points=2)),
-        code("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
-             meta(solution=True, grade_id="double")),
-        code("# AUTOTEST double(3); double(-1)\n# HASHED AUTOTEST double(10)",
-             meta(grade=True, locked=True, grade_id="double_autotest", points=3)),
-        code("def cheapest(rows):\n    ### BEGIN SOLUTION\n"
-             "    return min(rows, key=lambda r: float(r['price']))['item']\n    ### END SOLUTION",
-             meta(solution=True, grade=True, grade_id="cheapest", points=2)),
+        code(
+            "import csv, os\nwith open('prices.csv') as f:\n    rows = list(csv.DictReader(f))\n"
+            "MODE = os.environ.get('NBGRADER_EXECUTION')"
+        ),
+        code(
+            "def mean_price(rows):\n    ### BEGIN SOLUTION\n"
+            "    return sum(float(r['price']) for r in rows) / len(rows)\n    ### END SOLUTION",
+            meta(solution=True, grade_id="mean_price"),
+        ),
+        code(
+            "assert abs(mean_price(rows) - 2.5) < 1e-9\n### BEGIN HIDDEN TESTS\n"
+            "assert mean_price(rows[:1]) == 1.5\n### END HIDDEN TESTS",
+            meta(grade=True, locked=True, grade_id="mean_price_tests", points=2),
+        ),
+        code(
+            "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+            meta(solution=True, grade_id="double"),
+        ),
+        code(
+            "# AUTOTEST double(3); double(-1)\n# HASHED AUTOTEST double(10)",
+            meta(grade=True, locked=True, grade_id="double_autotest", points=3),
+        ),
+        code(
+            "def cheapest(rows):\n    ### BEGIN SOLUTION\n"
+            "    return min(rows, key=lambda r: float(r['price']))['item']\n    ### END SOLUTION",
+            meta(solution=True, grade=True, grade_id="cheapest", points=2),
+        ),
     )
 
 
 def problem2():
     return notebook(
         md("# Problem 2: a written answer and a task"),
-        md("Why is the mean a poor summary of skewed prices?\n\n### BEGIN SOLUTION\n"
-           "Rubric: 1 point for *outliers pull the mean*, 1 for *the median resists them*, "
-           "1 for an example.\n### END SOLUTION",
-           meta(solution=True, grade=True, grade_id="why_median", points=3)),
-        md("Plot the prices in the cell below and describe what you see.",
-           meta(task=True, locked=True, grade_id="plot_task", points=2)),
+        md(
+            "Why is the mean a poor summary of skewed prices?\n\n### BEGIN SOLUTION\n"
+            "Rubric: 1 point for *outliers pull the mean*, 1 for *the median resists them*, "
+            "1 for an example.\n### END SOLUTION",
+            meta(solution=True, grade=True, grade_id="why_median", points=3),
+        ),
+        md(
+            "Plot the prices in the cell below and describe what you see.",
+            meta(task=True, locked=True, grade_id="plot_task", points=2),
+        ),
         code("print('instructor code runs here')"),
     )
 
@@ -106,8 +123,11 @@ def answer(nb, grade_id: str, text: str) -> None:
 
 
 def index_of(nb, grade_id: str) -> int:
-    return next(n for n, c in enumerate(nb.cells)
-                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return next(
+        n
+        for n, c in enumerate(nb.cells)
+        if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id
+    )
 
 
 def submit(root: Path, student: str, name: str, nb) -> Path:
@@ -121,21 +141,38 @@ def make_submissions(root: Path) -> None:
 
     # alice: right answers, written answers, and a cell she added after the task
     nb = p1()
-    answer(nb, "mean_price", "def mean_price(rows):\n    prices = [float(r['price']) for r in rows]\n"
-           "    return sum(prices) / len(prices)")
+    answer(
+        nb,
+        "mean_price",
+        "def mean_price(rows):\n    prices = [float(r['price']) for r in rows]\n"
+        "    return sum(prices) / len(prices)",
+    )
     answer(nb, "double", "def double(x):\n    return x + x")
-    answer(nb, "cheapest", "def cheapest(rows):\n    return sorted(rows, key=lambda r: "
-           "float(r['price']))[0]['item']")
+    answer(
+        nb,
+        "cheapest",
+        "def cheapest(rows):\n    return sorted(rows, key=lambda r: float(r['price']))[0]['item']",
+    )
     submit(root, "alice", "problem1.ipynb", nb)
     nb = p2()
-    answer(nb, "why_median", "# Outliers\n\nOne expensive item pulls the **mean** up; the "
-           "median does not move. E.g. 1, 2, 100.")
-    nb.cells.insert(index_of(nb, "plot_task") + 1,
-                    nbformat.v4.new_code_cell("import matplotlib\nmatplotlib.use('Agg')\n"
-                                              "import matplotlib.pyplot as plt\n"
-                                              "plt.bar(['a', 'b'], [1.5, 3.5])\nADDED = True"))
-    nb.cells.insert(index_of(nb, "plot_task") + 2,
-                    nbformat.v4.new_markdown_cell("Bread costs more than apples."))
+    answer(
+        nb,
+        "why_median",
+        "# Outliers\n\nOne expensive item pulls the **mean** up; the "
+        "median does not move. E.g. 1, 2, 100.",
+    )
+    nb.cells.insert(
+        index_of(nb, "plot_task") + 1,
+        nbformat.v4.new_code_cell(
+            "import matplotlib\nmatplotlib.use('Agg')\n"
+            "import matplotlib.pyplot as plt\n"
+            "plt.bar(['a', 'b'], [1.5, 3.5])\nADDED = True"
+        ),
+    )
+    nb.cells.insert(
+        index_of(nb, "plot_task") + 2,
+        nbformat.v4.new_markdown_cell("Bread costs more than apples."),
+    )
     submit(root, "alice", "problem2.ipynb", nb)
     # a data file of her own beside her notebooks: the grader uses the source's
     (root / "submitted" / "alice" / "ps1" / "prices.csv").write_text("item,price\nx,99\n")
@@ -163,9 +200,13 @@ def make_submissions(root: Path) -> None:
     # checks `assert str(double(3)) == "6"` would compare her own strings
     nb = p1()
     answer(nb, "double", "def double(x):\n    return x")
-    nb.cells.insert(index_of(nb, "double_autotest"), nbformat.v4.new_code_cell(
-        "_real_str = str\n"
-        "def str(x):\n    return {3: '6', -1: '-2', 10: '20'}.get(x, _real_str(x))"))
+    nb.cells.insert(
+        index_of(nb, "double_autotest"),
+        nbformat.v4.new_code_cell(
+            "_real_str = str\n"
+            "def str(x):\n    return {3: '6', -1: '-2', 10: '20'}.get(x, _real_str(x))"
+        ),
+    )
     submit(root, "erin", "problem1.ipynb", nb)
 
     # dave: only problem 1, and a stray file that is not part of the assignment
@@ -186,14 +227,23 @@ def course(tmp_path_factory):
     before = {p: p.read_bytes() for p in (root / "submitted").rglob("*") if p.is_file()}
     out = root / "grades"
     results = grade(src, [root / "submitted"], out, jobs=2, limits=FAST, progress=False)
-    return {"root": root, "src": src, "written": written, "out": out, "before": before,
-            "results": {(r.student, r.notebook): r for r in results}}
+    return {
+        "root": root,
+        "src": src,
+        "written": written,
+        "out": out,
+        "before": before,
+        "results": {(r.student, r.notebook): r for r in results},
+    }
 
 
 def test_release_writes_every_notebook_and_the_data_files(course):
     rel = course["root"] / "release" / "ps1"
-    assert sorted(p.name for p in rel.iterdir()) == ["prices.csv", "problem1.ipynb",
-                                                     "problem2.ipynb"]
+    assert sorted(p.name for p in rel.iterdir()) == [
+        "prices.csv",
+        "problem1.ipynb",
+        "problem2.ipynb",
+    ]
     assert (rel / "prices.csv").read_text() == PRICES
     text = (rel / "problem1.ipynb").read_text()
     assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN" not in text
@@ -217,16 +267,22 @@ def test_a_blank_submission_scores_zero(course):
     for name in ("problem1.ipynb", "problem2.ipynb"):
         r = course["results"][("bob", name)]
         assert r.status == "graded" and r.score == 0, r.tests
-    autotest = next(t for t in course["results"][("bob", "problem1.ipynb")].tests
-                    if t["id"] == "double_autotest")
+    autotest = next(
+        t
+        for t in course["results"][("bob", "problem1.ipynb")].tests
+        if t["id"] == "double_autotest"
+    )
     assert autotest["status"] == "failed" and autotest["points"] == 0
 
 
 def test_right_answers_score_every_automatic_point_and_data_files_are_readable(course):
     r = course["results"][("alice", "problem1.ipynb")]
     points = {t["id"]: (t["points"], t["status"]) for t in r.tests}
-    assert points == {"mean_price_tests": (2, "passed"), "double_autotest": (3, "passed"),
-                      "cheapest": (0, "manual")}, r.events
+    assert points == {
+        "mean_price_tests": (2, "passed"),
+        "double_autotest": (3, "passed"),
+        "cheapest": (0, "manual"),
+    }, r.events
     assert r.max_score == 7 and not r.flags
 
 
@@ -264,13 +320,21 @@ def test_added_cells_run_in_place_and_feed_the_task_item(course):
 def test_gradebook_has_a_row_per_student_and_notebook_and_totals_per_student(course):
     with open(course["out"] / "gradebook.csv") as fh:
         rows = list(csv.DictReader(fh))
-    graded = [(r["student"], r["notebook"], r["score"], r["status"]) for r in rows
-              if r["status"] == "graded"]
+    graded = [
+        (r["student"], r["notebook"], r["score"], r["status"])
+        for r in rows
+        if r["status"] == "graded"
+    ]
     assert sorted(graded) == [
-        ("alice", "problem1.ipynb", "5", "graded"), ("alice", "problem2.ipynb", "0", "graded"),
-        ("bob", "problem1.ipynb", "0", "graded"), ("bob", "problem2.ipynb", "0", "graded"),
-        ("carol", "problem1.ipynb", "0", "graded"), ("carol", "problem2.ipynb", "0", "graded"),
-        ("dave", "problem1.ipynb", "3", "graded"), ("erin", "problem1.ipynb", "0", "graded")]
+        ("alice", "problem1.ipynb", "5", "graded"),
+        ("alice", "problem2.ipynb", "0", "graded"),
+        ("bob", "problem1.ipynb", "0", "graded"),
+        ("bob", "problem2.ipynb", "0", "graded"),
+        ("carol", "problem1.ipynb", "0", "graded"),
+        ("carol", "problem2.ipynb", "0", "graded"),
+        ("dave", "problem1.ipynb", "3", "graded"),
+        ("erin", "problem1.ipynb", "0", "graded"),
+    ]
     stray = [r for r in rows if r["submission"].endswith("notes.ipynb")]
     assert stray[0]["status"] == "rejected" and "expected one of" in stray[0]["reason"]
     assert "problem1.ipynb:double_autotest" in rows[0]
@@ -288,11 +352,16 @@ def test_submissions_are_never_modified(course):
 
 @needs_sandbox
 def test_nbgrader_execution_is_set_as_nbgrader_sets_it(tmp_path):
-    nb = notebook(code("import os\nMODE = os.environ.get('NBGRADER_EXECUTION')"),
-                  code("def f():\n    ### BEGIN SOLUTION\n    return MODE\n    ### END SOLUTION",
-                       meta(solution=True, grade_id="f")),
-                  code("assert f() == 'autograde', f()",
-                       meta(grade=True, locked=True, grade_id="t", points=1)))
+    nb = notebook(
+        code("import os\nMODE = os.environ.get('NBGRADER_EXECUTION')"),
+        code(
+            "def f():\n    ### BEGIN SOLUTION\n    return MODE\n    ### END SOLUTION",
+            meta(solution=True, grade_id="f"),
+        ),
+        code(
+            "assert f() == 'autograde', f()", meta(grade=True, locked=True, grade_id="t", points=1)
+        ),
+    )
     source = write(nb, tmp_path / "mode.source.ipynb")
     student, _ = release(source)
     answered = nbformat.read(student, as_version=4)
@@ -309,8 +378,11 @@ def test_autotest_without_templates_or_expansion_is_a_clear_error(tmp_path):
     write(problem1(), src / "problem1.ipynb")
     from course_utils.grading.notebook_format import read_source
 
-    with pytest.raises(FormatError, match="AUTOTEST directives and their expansion "
-                                          "problem1.autotests.json is missing: run `course release"):
+    with pytest.raises(
+        FormatError,
+        match="AUTOTEST directives and their expansion "
+        "problem1.autotests.json is missing: run `course release",
+    ):
         read_source(src / "problem1.ipynb")
     if sandbox.probe() == "bwrap":
         with pytest.raises(FormatError, match="no autotests.yml was found"):
@@ -330,12 +402,18 @@ def test_a_changed_source_makes_the_expansion_stale(tmp_path):
 
 
 def test_course_check_tells_the_student_what_they_changed(tmp_path):
-    nb = notebook(md("# intro"),
-                  code("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION",
-                       meta(solution=True, grade_id="f")),
-                  code("assert f() == 1", meta(grade=True, locked=True, grade_id="t", points=1)),
-                  md("Explain.\n### BEGIN SOLUTION\nok\n### END SOLUTION",
-                     meta(solution=True, grade=True, grade_id="w", points=2)))
+    nb = notebook(
+        md("# intro"),
+        code(
+            "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION",
+            meta(solution=True, grade_id="f"),
+        ),
+        code("assert f() == 1", meta(grade=True, locked=True, grade_id="t", points=1)),
+        md(
+            "Explain.\n### BEGIN SOLUTION\nok\n### END SOLUTION",
+            meta(solution=True, grade=True, grade_id="w", points=2),
+        ),
+    )
     source = write(nb, tmp_path / "hw.source.ipynb")
     student, _ = release(source, key=False)
     mine = nbformat.read(student, as_version=4)
@@ -399,9 +477,11 @@ def test_manual_grading_in_a_real_browser_completes_the_gradebook(course):
     finally:
         server.shutdown()
         server.server_close()
-    assert {k.split("/")[1]: v["points"] for k, v in manual.load(out).items()
-            if k.startswith(stems[("alice", "problem2.ipynb")])} == {"why_median": 2.5,
-                                                                      "plot_task": 2.0}
+    assert {
+        k.split("/")[1]: v["points"]
+        for k, v in manual.load(out).items()
+        if k.startswith(stems[("alice", "problem2.ipynb")])
+    } == {"why_median": 2.5, "plot_task": 2.0}
     with open(out / "totals.csv") as fh:
         totals = {r["student"]: r for r in csv.DictReader(fh)}
     # alice: 5 automatic points + 2 + 2.5 + 2 by hand, of 12; nothing left to grade
@@ -414,7 +494,8 @@ def test_manual_grading_in_a_real_browser_completes_the_gradebook(course):
     feedback = (out / "feedback" / f"{stems[('alice', 'problem2.ipynb')]}.md").read_text()
     assert "Good; no example." in feedback and "**Score: 4.5 / 5**" in feedback
     # a rerun (unchanged submissions are not run again) keeps the manual points
-    again = grade(course["src"], [course["root"] / "submitted"], out, limits=FAST,
-                  progress=False)
+    again = grade(course["src"], [course["root"] / "submitted"], out, limits=FAST, progress=False)
     assert {r.notebook: r.score for r in again if r.student == "alice"} == {
-        "problem1.ipynb": 7, "problem2.ipynb": 4.5}
+        "problem1.ipynb": 7,
+        "problem2.ipynb": 4.5,
+    }

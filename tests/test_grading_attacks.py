@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grading.grade import _safe_id
 from course_utils.grading import Limits, grade, sandbox
+from course_utils.grading.grade import _safe_id
 from tests.conftest import MIRROR, ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "grading"
@@ -46,8 +46,9 @@ LIMITS = Limits(cell_timeout=60, notebook_timeout=180)
 MAX_MESSAGE_CHARS = 600  # of any one failure message in the feedback (the grader cuts at 500)
 HOST_PATHS = ("/work/", "/root")  # host paths the feedback must not show
 
-pytestmark = pytest.mark.skipif(sandbox.probe() != "bwrap",
-                                reason="bubblewrap (the allow-list sandbox) is not available here")
+pytestmark = pytest.mark.skipif(
+    sandbox.probe() != "bwrap", reason="bubblewrap (the allow-list sandbox) is not available here"
+)
 
 
 def _runs(name: str) -> bool:
@@ -60,8 +61,11 @@ def _sha(path: Path) -> str:
 
 def _tree(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` (bytecode aside: this process may compile modules)."""
-    return {str(p.relative_to(folder)): _sha(p) for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.suffix != ".pyc"}
+    return {
+        str(p.relative_to(folder)): _sha(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.suffix != ".pyc"
+    }
 
 
 def _key_values() -> list[str]:
@@ -89,8 +93,15 @@ def _key_values() -> list[str]:
 KEY_VALUES = _key_values()
 
 # Where a planted file would persist on the host (the sandbox should keep them all away).
-_PLANTED_NAMES = ("sitecustomize.py", "usercustomize.py", "zz_course_attack.pth",
-                  "zz_course_attack_startup.py", "numpy.py", "math.py", "ipykernel_launcher.py")
+_PLANTED_NAMES = (
+    "sitecustomize.py",
+    "usercustomize.py",
+    "zz_course_attack.pth",
+    "zz_course_attack_startup.py",
+    "numpy.py",
+    "math.py",
+    "ipykernel_launcher.py",
+)
 
 
 def _host_spots() -> list[Path]:
@@ -101,17 +112,34 @@ def _host_spots() -> list[Path]:
 
     pkg = Path(course_utils.__file__).parent
     home = Path.home()
-    folders = [Path("/tmp"), Path("/dev/shm"), home, ROOT, ROOT.parent, pkg, pkg / "__pycache__",
-               pkg / "grading", pkg / "grading" / "__pycache__", Path(sysconfig.get_paths()["purelib"]),
-               Path(site.getusersitepackages()), home / ".ipython" / "profile_default" / "startup",
-               home / ".cache" / "course_utils", home / ".config" / "matplotlib", TRUSTED, FIXTURES]
+    folders = [
+        Path("/tmp"),
+        Path("/dev/shm"),
+        home,
+        ROOT,
+        ROOT.parent,
+        pkg,
+        pkg / "__pycache__",
+        pkg / "grading",
+        pkg / "grading" / "__pycache__",
+        Path(sysconfig.get_paths()["purelib"]),
+        Path(site.getusersitepackages()),
+        home / ".ipython" / "profile_default" / "startup",
+        home / ".cache" / "course_utils",
+        home / ".config" / "matplotlib",
+        TRUSTED,
+        FIXTURES,
+    ]
     return [f / n for f in folders for n in _PLANTED_NAMES]
 
 
 def _grader_droppings() -> set[str]:
     """Files the grader writes into a checks folder, found in the host's /tmp."""
-    return {p for p in glob.glob("/tmp/call_*.json") + glob.glob("/tmp/*.npy")
-            if re.fullmatch(r"call_[0-9a-f]{16}\.json|[0-9a-f]{32}\.npy", Path(p).name)}
+    return {
+        p
+        for p in glob.glob("/tmp/call_*.json") + glob.glob("/tmp/*.npy")
+        if re.fullmatch(r"call_[0-9a-f]{16}\.json|[0-9a-f]{32}\.npy", Path(p).name)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -143,26 +171,40 @@ def graded(tmp_path_factory):
         out_trusted = tmp_path_factory.mktemp("out_trusted")
         out_assert = tmp_path_factory.mktemp("out_assert")
         results = grade(SOURCE, [trusted_in], out_trusted, jobs=2, limits=LIMITS, progress=False)
-        results += grade(ASSERT_SOURCE, [assert_in], out_assert, jobs=2, limits=LIMITS, progress=False)
+        results += grade(
+            ASSERT_SOURCE, [assert_in], out_assert, jobs=2, limits=LIMITS, progress=False
+        )
         droppings = _grader_droppings() - droppings_before
         state = {
-            "results": {r.submission.removesuffix(".ipynb") + ("@toy" if r.homework == "toy" else ""): r
-                        for r in results},
+            "results": {
+                r.submission.removesuffix(".ipynb") + ("@toy" if r.homework == "toy" else ""): r
+                for r in results
+            },
             "feedback": {},
-            "subs_before": subs_before, "subs_after": {p: _sha(p) for p in subs_before},
+            "subs_before": subs_before,
+            "subs_after": {p: _sha(p) for p in subs_before},
             "repo_before": repo_before,
-            "repo_after": {"course_utils": _tree(ROOT / "course_utils"), "fixtures": _tree(FIXTURES)},
-            "spots_new": sorted(str(p) for p in _host_spots() if p.exists() and p not in spots_before),
+            "repo_after": {
+                "course_utils": _tree(ROOT / "course_utils"),
+                "fixtures": _tree(FIXTURES),
+            },
+            "spots_new": sorted(
+                str(p) for p in _host_spots() if p.exists() and p not in spots_before
+            ),
             "droppings": sorted(droppings),
         }
         for r in results:
             out, suffix = (out_assert, "@toy") if r.homework == "toy" else (out_trusted, "")
             md = out / "feedback" / f"{_safe_id(r.submission)}.md"
             state["feedback"][r.submission.removesuffix(".ipynb") + suffix] = md.read_text()
-        state["feedback_files"] = {"toy_trusted": len(list((out_trusted / "feedback").glob("*.md"))),
-                                   "toy": len(list((out_assert / "feedback").glob("*.md")))}
-        state["graded_in"] = {"toy_trusted": len(list(trusted_in.iterdir())),
-                              "toy": len(list(assert_in.iterdir()))}
+        state["feedback_files"] = {
+            "toy_trusted": len(list((out_trusted / "feedback").glob("*.md"))),
+            "toy": len(list((out_assert / "feedback").glob("*.md"))),
+        }
+        state["graded_in"] = {
+            "toy_trusted": len(list(trusted_in.iterdir())),
+            "toy": len(list(assert_in.iterdir())),
+        }
         keep = os.environ.get("ATTACKS_OUT")  # a folder to keep the gradebooks in, to look at
         if keep:
             for out, name in ((out_trusted, "toy_trusted"), (out_assert, "toy")):
@@ -190,7 +232,9 @@ def _feedback_problems(text: str) -> list[str]:
     for path in HOST_PATHS:
         if path in text:
             at = text.index(path)
-            problems.append(f"a host path in the feedback: ...{text[max(at - 60, 0):at + 60]!r}...")
+            problems.append(
+                f"a host path in the feedback: ...{text[max(at - 60, 0) : at + 60]!r}..."
+            )
     return problems
 
 
@@ -205,22 +249,30 @@ def test_attack(graded, name):
     assert (result.sandbox, result.max_score) == ("bwrap", max_score)
     assert result.score == expected["score"], (
         f"{name} earned {result.score} point(s): "
-        + "; ".join(f"{t['id']} {t['status']} {t['points']:g} {t['detail'] or t['message'][:100]}"
-                    for t in result.tests if t["points"]))
+        + "; ".join(
+            f"{t['id']} {t['status']} {t['points']:g} {t['detail'] or t['message'][:100]}"
+            for t in result.tests
+            if t["points"]
+        )
+    )
     if "flag" in expected:
         assert any(expected["flag"] in f for f in result.flags), (
-            f"expected a flag containing {expected['flag']!r}, found {result.flags}")
+            f"expected a flag containing {expected['flag']!r}, found {result.flags}"
+        )
     if "event" in expected:
         assert any(expected["event"] in e for e in result.events), (
-            f"expected an event containing {expected['event']!r}, found {result.events}")
+            f"expected an event containing {expected['event']!r}, found {result.events}"
+        )
     if expected.get("own_feedback"):
         homework = expected.get("homework", "toy_trusted")
         assert graded["feedback_files"][homework] == graded["graded_in"][homework], (
-            "two submissions share a feedback file (their names map to the same id)")
+            "two submissions share a feedback file (their names map to the same id)"
+        )
         assert f"`{name}.ipynb`" in feedback
     if expected.get("host_unchanged"):
         assert (graded["spots_new"], graded["droppings"]) == ([], []), (
-            "files appeared on the host (planted, or written by the grader through a symlink)")
+            "files appeared on the host (planted, or written by the grader through a symlink)"
+        )
     assert not _feedback_problems(feedback), _feedback_problems(feedback)
 
 
@@ -234,11 +286,14 @@ def test_reference_scores_everything(graded):
 def test_blank_submissions_are_unaffected_by_the_attacks(graded, name):
     result = graded["results"][name]
     max_score = 3 if name.endswith("@toy") else 8
-    assert (result.status, result.score, result.max_score) == ("graded", 0, max_score), result.reason
+    assert (result.status, result.score, result.max_score) == ("graded", 0, max_score), (
+        result.reason
+    )
     assert result.flags == [], result.flags
     # the stubs raise, and nothing else happens (no restart, no planted code running)
-    assert all(e.startswith("answer ") and e.endswith("raised NotImplementedError")
-               for e in result.events), result.events
+    assert all(
+        e.startswith("answer ") and e.endswith("raised NotImplementedError") for e in result.events
+    ), result.events
     assert all(t["status"] == "failed" and t["points"] == 0 for t in result.tests)
     assert not _feedback_problems(graded["feedback"][name])
 
@@ -258,4 +313,3 @@ def test_nothing_is_planted_or_written_on_the_host(graded):
     assert graded["spots_new"] == [], graded["spots_new"]
     # the grader itself must not write outside the submission's work folder
     assert graded["droppings"] == [], graded["droppings"]
-

@@ -17,7 +17,9 @@ def _roundtrip(value, folder):
     return ck.from_plain(json.loads(json.dumps(ck.to_plain(value, folder))), folder)
 
 
-@pytest.mark.parametrize("value", [None, True, 3, -2.5, "text", [1, 2.0, "x"], {"a": [1, {"b": None}]}])
+@pytest.mark.parametrize(
+    "value", [None, True, 3, -2.5, "text", [1, 2.0, "x"], {"a": [1, {"b": None}]}]
+)
 def test_plain_values_roundtrip(value, tmp_path):
     assert _roundtrip(value, tmp_path) == value
 
@@ -60,13 +62,16 @@ def test_subclasses_are_read_through_their_base_type(tmp_path):
     assert type(_roundtrip(Num(1.5), tmp_path)) is float
 
 
-@pytest.mark.parametrize("value, message", [
-    (object(), "cannot be sent"),
-    (np.array(["a"], dtype=object), "dtype object"),
-    (np.array([1 + 2j]), "dtype complex128"),
-    ({1: "x"}, "dict keys"),
-    ({"__array__": 1}, "dict keys"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (object(), "cannot be sent"),
+        (np.array(["a"], dtype=object), "dtype object"),
+        (np.array([1 + 2j]), "dtype complex128"),
+        ({1: "x"}, "dict keys"),
+        ({"__array__": 1}, "dict keys"),
+    ],
+)
 def test_other_values_are_refused(value, message, tmp_path):
     with pytest.raises(ck.CheckError, match=message):
         ck.to_plain(value, tmp_path)
@@ -89,30 +94,33 @@ def test_decoding_refuses_pickles_bad_names_and_tags(tmp_path):
         ck.from_plain({"__npy__": link.name}, tmp_path)
 
 
-@pytest.mark.parametrize("expected, received, ok", [
-    (1.0, 1.0 + 1e-9, True),
-    (1.0, 1.1, False),
-    (1.0, 1, True),            # an int may stand for a float
-    (1, 1.0, True),
-    (True, 1, False),           # a bool matches a bool only
-    (1, True, False),
-    ("a", "a", True),
-    ("a", ["a"], False),
-    ([1, 2], [1, 2], True),
-    ([1, 2], [1, 2, 3], False),
-    ({"a": 1}, {"a": 1, "b": 2}, False),
-    (np.array([1.0, 2.0]), np.array([1.0, 2.0]), True),
-    (np.array([1.0, 2.0]), [1.0, 2.0], True),
-    (np.array([1.0, 2.0]), np.array([[1.0, 2.0]]), False),   # shape
-    (np.array([1, 2]), np.array([1.0, 2.0]), False),           # floats for integers
-    (np.array([1.0, 2.0]), np.array([1, 2]), True),            # integers for floats
-    (np.array([True]), np.array([1]), False),
-    (np.array([np.nan]), np.array([np.nan]), True),
-    (np.array([1.0]), np.array([np.nan]), False),
-    (math.nan, 0.0, False),
-    (None, None, True),
-    (None, 0, False),
-])
+@pytest.mark.parametrize(
+    "expected, received, ok",
+    [
+        (1.0, 1.0 + 1e-9, True),
+        (1.0, 1.1, False),
+        (1.0, 1, True),  # an int may stand for a float
+        (1, 1.0, True),
+        (True, 1, False),  # a bool matches a bool only
+        (1, True, False),
+        ("a", "a", True),
+        ("a", ["a"], False),
+        ([1, 2], [1, 2], True),
+        ([1, 2], [1, 2, 3], False),
+        ({"a": 1}, {"a": 1, "b": 2}, False),
+        (np.array([1.0, 2.0]), np.array([1.0, 2.0]), True),
+        (np.array([1.0, 2.0]), [1.0, 2.0], True),
+        (np.array([1.0, 2.0]), np.array([[1.0, 2.0]]), False),  # shape
+        (np.array([1, 2]), np.array([1.0, 2.0]), False),  # floats for integers
+        (np.array([1.0, 2.0]), np.array([1, 2]), True),  # integers for floats
+        (np.array([True]), np.array([1]), False),
+        (np.array([np.nan]), np.array([np.nan]), True),
+        (np.array([1.0]), np.array([np.nan]), False),
+        (math.nan, 0.0, False),
+        (None, None, True),
+        (None, 0, False),
+    ],
+)
 def test_compare_rules(expected, received, ok):
     assert (ck.compare(expected, received) is None) is ok
 
@@ -121,8 +129,9 @@ def test_tolerances_come_from_the_key():
     spec = {"x": {"value": 1.0, "atol": 0.5, "rtol": 0.0}}
     assert ck.judge(spec, [ck.Received("x", 1.4)])[0]
     # the kernel's own tolerance is ignored
-    assert not ck.judge({"x": {"value": 1.0, "atol": None, "rtol": None}},
-                        [ck.Received("x", 1.4, atol=10.0)])[0]
+    assert not ck.judge(
+        {"x": {"value": 1.0, "atol": None, "rtol": None}}, [ck.Received("x", 1.4, atol=10.0)]
+    )[0]
 
 
 def test_judge_requires_each_name_once_and_nothing_else():
@@ -145,7 +154,10 @@ def test_collect_reads_only_check_messages(tmp_path):
         {"output_type": "display_data", "data": {"text/plain": "x"}},
         {"output_type": "display_data", "data": {ck.MIME: payload}},
         {"output_type": "display_data", "data": {ck.MIME: {"value": 1}}},
-        {"output_type": "display_data", "data": {ck.MIME: {"name": "b", "value": {"__npy__": "x"}}}},
+        {
+            "output_type": "display_data",
+            "data": {ck.MIME: {"name": "b", "value": {"__npy__": "x"}}},
+        },
     ]
     got = ck.collect(outputs, tmp_path)
     assert [g.name for g in got] == ["a", "?", "b"]

@@ -206,10 +206,13 @@ def test_scan_writes_python_files():
         open("notes.txt", "w").write("fine")
         open("helpers.py").read()
     """)
-    assert flags == ["writes a Python file: open('torchvision.py', 'w') (line 3)",
-                     "writes a Python file: Path('sklearn.py').write_text('') (line 5)"]
+    assert flags == [
+        "writes a Python file: open('torchvision.py', 'w') (line 3)",
+        "writes a Python file: Path('sklearn.py').write_text('') (line 5)",
+    ]
     assert scan("%%writefile numpy.py\nallclose = lambda *a: True\n") == [
-        "writes a Python file: %%writefile numpy.py (line 1)"]
+        "writes a Python file: %%writefile numpy.py (line 1)"
+    ]
 
 
 def test_scan_large_literals():
@@ -217,9 +220,11 @@ def test_scan_large_literals():
     blob = "'" + "x" * 6000 + "'"
     table = "[" + ", ".join(["(1, 2, 3, 4, 5, 6, 7, 8, 9)"] * 150) + "]"
     flags = scan(f"LABELS = {labels}\nBLOB = {blob}\nTABLE = {table}\nsmall = [1, 2, 3]\n")
-    assert flags == ["large literal: list display with 300 elements (line 1)",
-                     "large literal: str of 6000 characters (line 2)",
-                     "large literal: nested list display with 1350 values (line 3)"]
+    assert flags == [
+        "large literal: list display with 300 elements (line 1)",
+        "large literal: str of 6000 characters (line 2)",
+        "large literal: nested list display with 1350 values (line 3)",
+    ]
 
 
 def test_scan_reads_outside_work_folder():
@@ -263,9 +268,11 @@ def test_scan_tolerates_magics_and_bad_lines():
     assert "rebinds module attribute: np.allclose = ... (line 8)" in flags
     assert "rebinds module attribute: np.mean = ... (line 9)" in flags  # the magic runs it
     assert scan("%%bash\ncat /etc/hosts\nls\n") == [
-        "reads outside the work folder: cat /etc/hosts (line 2)"]
+        "reads outside the work folder: cat /etc/hosts (line 2)"
+    ]
     assert scan("%%time\nimport numpy as np\nnp.mean = len\n") == [
-        "rebinds module attribute: np.mean = ... (line 3)"]
+        "rebinds module attribute: np.mean = ... (line 3)"
+    ]
 
 
 def test_scan_falls_back_to_regex_when_nothing_parses():
@@ -402,17 +409,20 @@ class _Session:
     def run(self, code: str, timeout: float = 120) -> dict:
         """Run a cell; return the execute_reply content (with 'output' added)."""
         outputs = []
-        reply = self.client.execute_interactive(code, timeout=timeout, allow_stdin=False,
-                                                output_hook=outputs.append)
+        reply = self.client.execute_interactive(
+            code, timeout=timeout, allow_stdin=False, output_hook=outputs.append
+        )
         content = dict(reply["content"])
-        content["output"] = "".join(m["content"].get("text", "") for m in outputs
-                                    if m["msg_type"] == "stream")
+        content["output"] = "".join(
+            m["content"].get("text", "") for m in outputs if m["msg_type"] == "stream"
+        )
         return content
 
     def expression(self, expression: str):
         """Evaluate a user expression the way the grader does; return its value."""
-        reply = self.client.execute_interactive("", timeout=60, silent=True, store_history=False,
-                                                user_expressions={"r": expression})
+        reply = self.client.execute_interactive(
+            "", timeout=60, silent=True, store_history=False, user_expressions={"r": expression}
+        )
         answer = reply["content"]["user_expressions"]["r"]
         assert answer["status"] == "ok", answer
         return ast.literal_eval(answer["data"]["text/plain"])
@@ -427,7 +437,8 @@ def kernel(tmp_path_factory):
     name = "_grader_restore_" + secrets.token_hex(8)
     try:
         manager, client = manager_module.start_new_kernel(
-            kernel_name="python3", startup_timeout=90, cwd=str(tmp_path_factory.mktemp("work")))
+            kernel_name="python3", startup_timeout=90, cwd=str(tmp_path_factory.mktemp("work"))
+        )
     except Exception as err:  # noqa: BLE001 - no kernel here: nothing to test
         pytest.skip(f"no python3 Jupyter kernel: {err}")
     session = _Session(manager, client, name)
@@ -435,8 +446,12 @@ def kernel(tmp_path_factory):
         start = time.perf_counter()
         # as for a notebook whose cells import the heavy libraries (the grader passes
         # what the source imports)
-        reply = session.run(snapshot_source(name, ["numpy", "scipy", "sklearn.metrics", "torch",
-                                                   "pandas", "gymnasium"]), timeout=180)
+        reply = session.run(
+            snapshot_source(
+                name, ["numpy", "scipy", "sklearn.metrics", "torch", "pandas", "gymnasium"]
+            ),
+            timeout=180,
+        )
         assert reply["status"] == "ok", reply
         print(f"snapshot took {time.perf_counter() - start:.2f} s")
         session.first = session.restore()
@@ -449,7 +464,8 @@ def kernel(tmp_path_factory):
 def test_restore_on_untouched_kernel_is_empty_and_fast(kernel):
     assert kernel.first == []
     # honest work: library imports, training, warnings, lazy library state
-    reply = kernel.run(textwrap.dedent("""
+    reply = kernel.run(
+        textwrap.dedent("""
         import warnings, io
         import numpy as np, pandas as pd, torch, torch.nn as nn
         import torch.distributions
@@ -467,26 +483,31 @@ def test_restore_on_untouched_kernel_is_empty_and_fast(kernel):
         np.log(np.zeros(1))                                 # a RuntimeWarning
         warnings.warn("a student warning")
         print(df.groupby("a").b.mean().iloc[0], round(auc, 2) > 0.5)
-    """))
+    """)
+    )
     assert reply["status"] == "ok", reply
     assert kernel.restore() == []
     assert kernel.restore() == []
     # time restore() in the kernel, and round trips as the grader makes them
-    reply = kernel.run(textwrap.dedent(f"""
+    reply = kernel.run(
+        textwrap.dedent(f"""
         import time as _t
         _times = []
         for _ in range(20):
             _start = _t.perf_counter(); {kernel.name}(); _times.append(_t.perf_counter() - _start)
         _times.sort()
-    """))
+    """)
+    )
     assert reply["status"] == "ok", reply
     times = kernel.expression("_times")
     start = time.perf_counter()
     for _ in range(5):
         assert kernel.restore() == []
     trip = (time.perf_counter() - start) / 5
-    print(f"restore(): median {times[10] * 1e3:.1f} ms, max {times[-1] * 1e3:.1f} ms in the "
-          f"kernel; {trip * 1e3:.1f} ms per round trip")
+    print(
+        f"restore(): median {times[10] * 1e3:.1f} ms, max {times[-1] * 1e3:.1f} ms in the "
+        f"kernel; {trip * 1e3:.1f} ms per round trip"
+    )
     assert times[10] < 2.0
 
 
@@ -495,89 +516,107 @@ _HOSTILE = {
     "numpy.allclose": (
         "import numpy\nnumpy.allclose = lambda *a, **k: True",
         ["numpy.allclose"],
-        "import numpy\nassert not numpy.allclose([1], [2])"),
+        "import numpy\nassert not numpy.allclose([1], [2])",
+    ),
     "numpy.mean": (
         "import numpy\nnumpy.mean = lambda *a, **k: 42.0",
         ["numpy.mean"],
-        "import numpy as np\nassert np.mean([1, 3]) == 2"),
+        "import numpy as np\nassert np.mean([1, 3]) == 2",
+    ),
     "torch": (
         "import torch\ntorch.Tensor.__eq__ = lambda self, other: torch.tensor(True)\n"
         "torch.allclose = lambda *a, **k: True",
         ["torch.Tensor.__eq__", "torch.allclose"],
         "import torch\nassert not bool((torch.tensor([1.0]) == torch.tensor([2.0])).all())\n"
-        "assert not torch.allclose(torch.zeros(2), torch.ones(2))"),
+        "assert not torch.allclose(torch.zeros(2), torch.ones(2))",
+    ),
     "roc_auc_score": (
         "import sklearn.metrics\nsklearn.metrics.roc_auc_score = lambda *a, **k: 1.0",
         ["sklearn.metrics.roc_auc_score"],
         "from sklearn.metrics import roc_auc_score\n"
-        "assert roc_auc_score([0, 1, 0, 1], [0.9, 0.1, 0.8, 0.2]) == 0.0"),
+        "assert roc_auc_score([0, 1, 0, 1], [0.9, 0.1, 0.8, 0.2]) == 0.0",
+    ),
     "math.isclose": (
         "import math\nmath.isclose = lambda *a, **k: True",
         ["math.isclose"],
-        "import math\nassert not math.isclose(1.0, 2.0)"),
+        "import math\nassert not math.isclose(1.0, 2.0)",
+    ),
     "builtins.abs": (
         "import builtins\nbuiltins.abs = lambda x: 0",
         ["builtins.abs"],
-        "assert abs(-3) == 3"),
+        "assert abs(-3) == 3",
+    ),
     "operator.eq": (
         "import operator\noperator.eq = lambda a, b: True",
         ["operator.eq"],
-        "import operator\nassert not operator.eq(1, 2)"),
+        "import operator\nassert not operator.eq(1, 2)",
+    ),
     "fake sys.modules entry": (
         "import sys, types\nfake = types.ModuleType('sklearn.metrics')\n"
         "fake.roc_auc_score = lambda *a, **k: 1.0\nsys.modules['sklearn.metrics'] = fake",
         ["sys.modules['sklearn.metrics']"],
         "from sklearn.metrics import roc_auc_score\n"
-        "assert roc_auc_score([0, 1], [0.9, 0.1]) == 0.0"),
+        "assert roc_auc_score([0, 1], [0.9, 0.1]) == 0.0",
+    ),
     "deleted attribute": (
         "import numpy\ndel numpy.isclose",
         ["numpy.isclose"],
-        "import numpy\nassert numpy.isclose(1.0, 1.0)"),
+        "import numpy\nassert numpy.isclose(1.0, 1.0)",
+    ),
     "added attribute": (
         "import numpy\nnumpy.evil = True",
         ["numpy.evil"],
-        "import numpy\nassert not hasattr(numpy, 'evil')"),
+        "import numpy\nassert not hasattr(numpy, 'evil')",
+    ),
     "function defaults": (
         "import numpy\nnumpy.isclose._implementation.__defaults__ = (1e9, 1e9, False)",
         ["numpy.isclose.__defaults__"],
-        "import numpy\nassert not numpy.isclose(1.0, 2.0)"),
+        "import numpy\nassert not numpy.isclose(1.0, 2.0)",
+    ),
     "keyword defaults in place": (
         "import torch.testing\n"
         "torch.testing.assert_close.__kwdefaults__.update(rtol=1e9, atol=1e9)",
         ["torch.testing.assert_close.__kwdefaults__"],
         "import torch\ntry:\n    torch.testing.assert_close(torch.zeros(1), torch.ones(1))\n"
-        "except AssertionError:\n    pass\nelse:\n    raise RuntimeError('lenient')"),
+        "except AssertionError:\n    pass\nelse:\n    raise RuntimeError('lenient')",
+    ),
     "function code": (
         "import statistics\nstatistics.mean.__code__ = (lambda data: 42).__code__",
         ["statistics.mean.__code__"],
-        "import statistics\nassert statistics.mean([1, 3]) == 2"),
+        "import statistics\nassert statistics.mean([1, 3]) == 2",
+    ),
     "closure cell": (
         "import sklearn.metrics\nwrapper = sklearn.metrics.roc_auc_score\n"
         "cell = [c for c in wrapper.__closure__ if callable(c.cell_contents)][0]\n"
         "cell.cell_contents = lambda *a, **k: 1.0",
         ["sklearn.metrics.roc_auc_score.__closure__"],
         "from sklearn.metrics import roc_auc_score\n"
-        "assert roc_auc_score([0, 1], [0.9, 0.1]) == 0.0"),
+        "assert roc_auc_score([0, 1], [0.9, 0.1]) == 0.0",
+    ),
     "module class": (
         "import numpy, types\nclass Liar(types.ModuleType):\n"
         "    def __getattribute__(self, name):\n"
         "        if name == 'allclose':\n            return lambda *a, **k: True\n"
         "        return super().__getattribute__(name)\nnumpy.__class__ = Liar",
         ["numpy.__class__"],
-        "import numpy\nassert not numpy.allclose([1], [2])"),
+        "import numpy\nassert not numpy.allclose([1], [2])",
+    ),
     # library changes are accepted only in narrow shapes: these are not those
     "library wrapper from another package": (
         "import contextlib, numpy\nnumpy.allclose = contextlib.contextmanager(numpy.allclose)",
         ["numpy.allclose"],
-        "import numpy\nassert not numpy.allclose([1], [2])"),
+        "import numpy\nassert not numpy.allclose([1], [2])",
+    ),
     "library function hiding a base class method": (
         "import torch\ntorch.Tensor.allclose = torch.Tensor.__rsub__",
         ["torch.Tensor.allclose"],
-        "import torch\nassert not torch.zeros(1).allclose(torch.ones(1))"),
+        "import torch\nassert not torch.zeros(1).allclose(torch.ones(1))",
+    ),
     "__builtins__ of the namespace": (
         "import builtins\n__builtins__ = dict(vars(builtins), abs=lambda x: 0)",
         ["__builtins__"],
-        "assert abs(-3) == 3"),
+        "assert abs(-3) == 3",
+    ),
 }
 
 
@@ -597,7 +636,8 @@ def test_restore_undoes_a_patch(kernel, case):
 
 
 def test_restore_removes_an_import_hook_and_fake_new_modules(kernel):
-    reply = kernel.run(textwrap.dedent("""
+    reply = kernel.run(
+        textwrap.dedent("""
         import sys, types, importlib.abc, importlib.util
         # a standard module nothing has imported yet: the test will import it
         victim = next(n for n in ("wave", "tabnanny", "netrc", "chunk", "sndhdr")
@@ -621,16 +661,22 @@ def test_restore_removes_an_import_hook_and_fake_new_modules(kernel):
         sys.modules["torchvision"] = types.SimpleNamespace(__name__="torchvision")
         sys.modules["sklearn.fake_metrics"] = types.ModuleType("sklearn.fake_metrics")
         sys.modules["my_own_helpers"] = types.ModuleType("my_own_helpers")  # shadows nothing
-    """))
+    """)
+    )
     assert reply["status"] == "ok", reply
     found = kernel.restore()
-    assert {"sys.meta_path", "sys.modules['torchvision']",
-            "sys.modules['sklearn.fake_metrics']"} <= set(found), found
+    assert {
+        "sys.meta_path",
+        "sys.modules['torchvision']",
+        "sys.modules['sklearn.fake_metrics']",
+    } <= set(found), found
     assert not any("my_own_helpers" in f for f in found)
-    reply = kernel.run("import importlib, sys\nmodule = importlib.import_module(victim)\n"
-                       "assert module.__file__ and not hasattr(module, 'FAKE')\n"
-                       "assert 'torchvision' not in sys.modules "
-                       "or sys.modules['torchvision'].__file__")
+    reply = kernel.run(
+        "import importlib, sys\nmodule = importlib.import_module(victim)\n"
+        "assert module.__file__ and not hasattr(module, 'FAKE')\n"
+        "assert 'torchvision' not in sys.modules "
+        "or sys.modules['torchvision'].__file__"
+    )
     assert reply["status"] == "ok", reply
     assert kernel.restore() == []
 
@@ -641,7 +687,8 @@ def test_restore_survives_patched_builtins_and_shadowing_names(kernel):
     Broken builtins would break the kernel itself before restore() runs, so they
     are broken inside the user expression, right before restore() is called.
     """
-    reply = kernel.run(textwrap.dedent("""
+    reply = kernel.run(
+        textwrap.dedent("""
         import builtins, numpy
         def _break_builtins():
             put, fake = builtins.setattr, lambda *a, **k: []
@@ -654,21 +701,32 @@ def test_restore_survives_patched_builtins_and_shadowing_names(kernel):
         sorted = len = id = map = list = dict = type = getattr = setattr = lambda *a, **k: []
         Exception = KeyError
         numpy.allclose = lambda *a, **k: True
-    """))
+    """)
+    )
     assert reply["status"] == "ok", reply
     found = kernel.expression(f"(_break_builtins(), {kernel.name}())[1]")
-    assert {"builtins.sorted", "builtins.len", "builtins.id", "builtins.type",
-            "builtins.Exception", "builtins.isinstance", "numpy.allclose"} <= set(found), found
-    reply = kernel.run("del sorted, len, id, map, list, dict, type, getattr, setattr, Exception\n"
-                       "import numpy\nassert not numpy.allclose([1], [2])\n"
-                       "assert sorted([2, 1]) == [1, 2] and len([1]) == 1")
+    assert {
+        "builtins.sorted",
+        "builtins.len",
+        "builtins.id",
+        "builtins.type",
+        "builtins.Exception",
+        "builtins.isinstance",
+        "numpy.allclose",
+    } <= set(found), found
+    reply = kernel.run(
+        "del sorted, len, id, map, list, dict, type, getattr, setattr, Exception\n"
+        "import numpy\nassert not numpy.allclose([1], [2])\n"
+        "assert sorted([2, 1]) == [1, 2] and len([1]) == 1"
+    )
     assert reply["status"] == "ok", reply
     assert kernel.restore() == []
 
 
 def test_restore_looks_up_no_global_names(kernel):
     """Every name restore() uses is a closure variable captured at snapshot time."""
-    reply = kernel.run(textwrap.dedent(f"""
+    reply = kernel.run(
+        textwrap.dedent(f"""
         import dis, types
         def _global_lookups(fn, seen):
             if id(fn) in seen:
@@ -694,7 +752,8 @@ def test_restore_looks_up_no_global_names(kernel):
                                       for x in _global_lookups(f, seen)]
             return found
         _lookups = _global_lookups({kernel.name}, set())
-    """))
+    """)
+    )
     assert reply["status"] == "ok", reply
     assert kernel.expression("_lookups") == []
     assert kernel.expression("len(_global_lookups.__code__.co_names) > 0")  # the check itself works

@@ -33,10 +33,12 @@ from course_utils.grading import manual
 from tests.conftest import ROOT
 
 # ------------------------------------------------------------------ a grades folder
-XSS = ("# Heading\n\nMy *answer* to the question.\n\n"
-       "<script>window.__pwned=1; document.title='PWNED'</script>\n\n"
-       "<img src=x onerror=\"document.title='PWNED'\">\n\n"
-       "[click me](javascript:document.title='PWNED')\n")
+XSS = (
+    "# Heading\n\nMy *answer* to the question.\n\n"
+    "<script>window.__pwned=1; document.title='PWNED'</script>\n\n"
+    "<img src=x onerror=\"document.title='PWNED'\">\n\n"
+    "[click me](javascript:document.title='PWNED')\n"
+)
 MARKDOWN = "# Heading\n\nBob's *answer*: gradient descent follows the slope.\n"
 CODE = "def f(x):\n    # add one\n    return x + 1\n"
 
@@ -46,28 +48,54 @@ def sha(text: str) -> str:
 
 
 def item(gid: str, kind: str, cell_type: str, answer: str, rubric: str, max_points: float):
-    return {"id": gid, "kind": kind, "cell_type": cell_type, "answer": answer,
-            "answer_sha256": sha(answer), "rubric": rubric, "max_points": max_points}
+    return {
+        "id": gid,
+        "kind": kind,
+        "cell_type": cell_type,
+        "answer": answer,
+        "answer_sha256": sha(answer),
+        "rubric": rubric,
+        "max_points": max_points,
+    }
 
 
 def result(student: str, items: list, status: str = "graded", notebook: str = "problem1.ipynb"):
     return {
         "homework": notebook.removesuffix(".ipynb"),
-        "submission": f"{student}/ps1/{notebook}", "student": student, "assignment": "ps1",
-        "notebook": notebook, "status": status, "score": 4.0,
+        "submission": f"{student}/ps1/{notebook}",
+        "student": student,
+        "assignment": "ps1",
+        "notebook": notebook,
+        "status": status,
+        "score": 4.0,
         "max_score": 4.0 + sum(i["max_points"] for i in items),
-        "tests": [{"id": "t_auto", "points": 4.0, "max_points": 4.0, "status": "passed",
-                   "message": ""}]
-        + [{"id": i["id"], "points": 0.0, "max_points": i["max_points"], "status": "manual",
-            "message": "waits for manual grading"} for i in items],
+        "tests": [
+            {"id": "t_auto", "points": 4.0, "max_points": 4.0, "status": "passed", "message": ""}
+        ]
+        + [
+            {
+                "id": i["id"],
+                "points": 0.0,
+                "max_points": i["max_points"],
+                "status": "manual",
+                "message": "waits for manual grading",
+            }
+            for i in items
+        ],
         "manual": items,
     }
 
 
 def standard_items(markdown_answer: str) -> list:
     return [
-        item("q_explain", "manual", "markdown", markdown_answer,
-             "**Model answer**: the gradient points uphill; mention the step size.", 2),
+        item(
+            "q_explain",
+            "manual",
+            "markdown",
+            markdown_answer,
+            "**Model answer**: the gradient points uphill; mention the step size.",
+            2,
+        ),
         item("q_code", "manual", "code", CODE, "def f(x):\n    return x + 1\n", 3),
         item("t_plot", "task", "markdown", "", "## Task\n\nPlot the loss curve.", 1),
     ]
@@ -83,10 +111,12 @@ def make_grades(out: Path) -> Path:
     erroneous submission (never queued) and one without any manual item."""
     write_result(out, "alice__ps1__problem1", result("alice", standard_items(XSS)))
     write_result(out, "bob__ps1__problem1", result("bob", standard_items(MARKDOWN)))
-    write_result(out, "carol__ps1__problem1",
-                 result("carol", standard_items(MARKDOWN), status="rejected"))
-    write_result(out, "dave__ps1__problem1", result("dave", standard_items(MARKDOWN),
-                                                    status="error"))
+    write_result(
+        out, "carol__ps1__problem1", result("carol", standard_items(MARKDOWN), status="rejected")
+    )
+    write_result(
+        out, "dave__ps1__problem1", result("dave", standard_items(MARKDOWN), status="error")
+    )
     no_manual = result("erin", [])
     del no_manual["manual"]
     write_result(out, "erin__ps1__problem1", no_manual)
@@ -107,11 +137,15 @@ def test_store_round_trip(grades):
     assert manual.load(grades) == {}
     items = manual.queue(grades)
     assert [(i.student, i.grade_id) for i in items] == [
-        ("alice", "q_explain"), ("bob", "q_explain"), ("alice", "q_code"), ("bob", "q_code"),
-        ("alice", "t_plot"), ("bob", "t_plot")]  # by question in notebook order, then student
+        ("alice", "q_explain"),
+        ("bob", "q_explain"),
+        ("alice", "q_code"),
+        ("bob", "q_code"),
+        ("alice", "t_plot"),
+        ("bob", "t_plot"),
+    ]  # by question in notebook order, then student
     assert manual.progress(items) == (0, 6)
-    entry = manual.save(grades, "bob__ps1__problem1", "q_code", "2.5", "tidy",
-                        sha(CODE))
+    entry = manual.save(grades, "bob__ps1__problem1", "q_code", "2.5", "tidy", sha(CODE))
     assert entry["points"] == 2.5 and entry["comment"] == "tidy"
     data = stored(grades)
     assert data["format"] == 1
@@ -129,16 +163,19 @@ def test_store_round_trip(grades):
     assert not list(grades.glob("*.tmp"))
 
 
-@pytest.mark.parametrize("points, message", [
-    ("abc", "points must be a number between 0 and 2, found 'abc'"),
-    ("", "points must be a number between 0 and 2, found ''"),
-    ("2.5", "points must be a number between 0 and 2, found '2.5'"),
-    ("-1", "points must be a number between 0 and 2, found '-1'"),
-    ("nan", "points must be a number between 0 and 2, found 'nan'"),
-    ("inf", "points must be a number between 0 and 2, found 'inf'"),
-    (float("nan"), "points must be a number between 0 and 2"),
-    (True, "points must be a number between 0 and 2"),
-])
+@pytest.mark.parametrize(
+    "points, message",
+    [
+        ("abc", "points must be a number between 0 and 2, found 'abc'"),
+        ("", "points must be a number between 0 and 2, found ''"),
+        ("2.5", "points must be a number between 0 and 2, found '2.5'"),
+        ("-1", "points must be a number between 0 and 2, found '-1'"),
+        ("nan", "points must be a number between 0 and 2, found 'nan'"),
+        ("inf", "points must be a number between 0 and 2, found 'inf'"),
+        (float("nan"), "points must be a number between 0 and 2"),
+        (True, "points must be a number between 0 and 2"),
+    ],
+)
 def test_bad_points_save_nothing(grades, points, message):
     with pytest.raises(manual.ManualError) as err:
         manual.save(grades, "alice__ps1__problem1", "q_explain", points, "", sha(XSS))
@@ -149,8 +186,12 @@ def test_bad_points_save_nothing(grades, points, message):
 def test_unknown_items_stale_answers_and_long_comments(grades):
     with pytest.raises(manual.UnknownItem, match="no item 'nope'"):
         manual.save(grades, "alice__ps1__problem1", "nope", 1, "", sha(XSS))
-    for stem in ("zed", "../alice__ps1__problem1", "carol__ps1__problem1",
-                 "dave__ps1__problem1"):  # missing, a path, rejected, grader error
+    for stem in (
+        "zed",
+        "../alice__ps1__problem1",
+        "carol__ps1__problem1",
+        "dave__ps1__problem1",
+    ):  # missing, a path, rejected, grader error
         with pytest.raises(manual.UnknownItem):
             manual.save(grades, stem, "q_explain", 1, "", sha(MARKDOWN))
     with pytest.raises(manual.StaleAnswer, match="the answer changed since the page was loaded"):
@@ -178,7 +219,7 @@ def test_corrupt_store_is_named(grades):
         manual.load(grades)
     with pytest.raises(manual.ManualError, match=r"manual\.json"):
         manual.save(grades, "bob__ps1__problem1", "q_code", 1, "", sha(CODE))
-    (grades / "manual.json").write_text('[1, 2]')
+    (grades / "manual.json").write_text("[1, 2]")
     with pytest.raises(manual.ManualError, match=str(grades / "manual.json")):
         manual.load(grades)
 
@@ -198,8 +239,7 @@ def test_a_failed_write_leaves_the_old_store(grades, monkeypatch):
 
 
 def many_items(out: Path, n: int) -> Path:
-    items = [item(f"q{i:03d}", "manual", "markdown", f"answer {i}", "rubric", 10)
-             for i in range(n)]
+    items = [item(f"q{i:03d}", "manual", "markdown", f"answer {i}", "rubric", 10) for i in range(n)]
     write_result(out, "many", result("many", items))
     return out
 
@@ -298,8 +338,13 @@ def request(server, method: str, path: str, body: dict | None = None, headers=No
 
 
 def form(server, item_: manual.Item, points="1", comment="", **extra):
-    return {"points": points, "comment": comment, "answer_sha256": item_.answer_sha256,
-            "csrf": server.csrf, **extra}
+    return {
+        "points": points,
+        "comment": comment,
+        "answer_sha256": item_.answer_sha256,
+        "csrf": server.csrf,
+        **extra,
+    }
 
 
 def first(out, student="alice", gid="q_explain") -> manual.Item:
@@ -318,7 +363,8 @@ def test_pages_and_security_headers(server, grades):
     status, headers, text = request(server, "GET", "/")
     assert status == 200
     assert headers["Content-Security-Policy"] == (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+    )
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "no-referrer"
     assert headers["Content-Type"] == "text/html; charset=utf-8"
@@ -334,15 +380,29 @@ def test_pages_and_security_headers(server, grades):
     assert "<h1>Heading</h1>" in text
 
 
-@pytest.mark.parametrize("path", [
-    "/item/../results/alice__ps1__problem1.json", "/item/..%2Fresults/q_explain",
-    "/item/alice__ps1__problem1%2F..%2F..%2Fmanual/q_explain", "/..", "/../manual.json",
-    "/item/%2e%2e/%2e%2e", "/manual.json", "/results/alice__ps1__problem1.json",
-    "/item/alice__ps1__problem1", "/item/alice__ps1__problem1/q_explain/x",
-    "/item/alice__ps1__problem1/nope", "/item/carol__ps1__problem1/q_explain",
-    "//etc/passwd", "/item//etc/passwd", "/etc/passwd", "/item/%ff/q", "/favicon.ico",
-    "http://127.0.0.1/item/alice__ps1__problem1/q_explain",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/item/../results/alice__ps1__problem1.json",
+        "/item/..%2Fresults/q_explain",
+        "/item/alice__ps1__problem1%2F..%2F..%2Fmanual/q_explain",
+        "/..",
+        "/../manual.json",
+        "/item/%2e%2e/%2e%2e",
+        "/manual.json",
+        "/results/alice__ps1__problem1.json",
+        "/item/alice__ps1__problem1",
+        "/item/alice__ps1__problem1/q_explain/x",
+        "/item/alice__ps1__problem1/nope",
+        "/item/carol__ps1__problem1/q_explain",
+        "//etc/passwd",
+        "/item//etc/passwd",
+        "/etc/passwd",
+        "/item/%ff/q",
+        "/favicon.ico",
+        "http://127.0.0.1/item/alice__ps1__problem1/q_explain",
+    ],
+)
 def test_unknown_paths_are_404(server, path):
     status, headers, text = request(server, "GET", path)
     assert status == 404, path
@@ -371,13 +431,19 @@ def test_post_needs_token_host_and_origin(server, grades):
     assert not (grades / "manual.json").exists()
     assert request(server, "GET", "/", headers={"Host": "evil.example"})[0] == 403
     # the same form from the page's own origin is saved, then the next ungraded follows
-    status, hdrs, _ = request(server, "POST", path, good,
-                              {"Origin": f"http://127.0.0.1:{server.port}"})
+    status, hdrs, _ = request(
+        server, "POST", path, good, {"Origin": f"http://127.0.0.1:{server.port}"}
+    )
     assert status == 303 and hdrs["Location"] == "/item/alice__ps1__problem1/t_plot"
     assert stored(grades)["grades"]["bob__ps1__problem1/q_code"]["points"] == 2
     # what a browser sends for its own form under Referrer-Policy: no-referrer
-    status, hdrs, _ = request(server, "POST", path, {**good, "points": "1"},
-                              {"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    status, hdrs, _ = request(
+        server,
+        "POST",
+        path,
+        {**good, "points": "1"},
+        {"Origin": "null", "Sec-Fetch-Site": "same-origin"},
+    )
     assert status == 303
     assert stored(grades)["grades"]["bob__ps1__problem1/q_code"]["points"] == 1
 
@@ -393,8 +459,7 @@ def test_post_errors(server, grades):
     assert status == 409 and "the answer changed since the page was loaded" in text
     status, _, _ = request(server, "POST", "/item/../manual.json/x", form(server, it))
     assert status == 404
-    status, _, _ = request(server, "POST", path, form(server, it),
-                           {"Content-Type": "text/plain"})
+    status, _, _ = request(server, "POST", path, form(server, it), {"Content-Type": "text/plain"})
     assert status == 415
     assert not (grades / "manual.json").exists()
 
@@ -403,8 +468,9 @@ def test_on_save_runs_after_each_saved_grade(grades):
     calls = []
     with running(grades, on_save=calls.append) as srv:
         it = first(grades, "bob", "t_plot")
-        status, hdrs, _ = request(srv, "POST", "/item/bob__ps1__problem1/t_plot",
-                                  form(srv, it, "1", "nice plot"))
+        status, hdrs, _ = request(
+            srv, "POST", "/item/bob__ps1__problem1/t_plot", form(srv, it, "1", "nice plot")
+        )
         assert status == 303
         request(srv, "POST", "/item/bob__ps1__problem1/t_plot", form(srv, it, "x"))
     assert calls == [grades]
@@ -415,8 +481,9 @@ def test_the_last_grade_leads_to_the_index(grades):
         manual.save(grades, it.stem, it.grade_id, 0, "", it.answer_sha256)
     with running(grades) as srv:
         it = manual.queue(grades)[0]
-        status, hdrs, _ = request(srv, "POST", "/item/alice__ps1__problem1/q_explain",
-                                  form(srv, it, "2"))
+        status, hdrs, _ = request(
+            srv, "POST", "/item/alice__ps1__problem1/q_explain", form(srv, it, "2")
+        )
         assert status == 303 and hdrs["Location"] == "/"
         text = request(srv, "GET", "/")[2]
         assert "6 of 6 graded" in text and "Everything is graded" in text
@@ -441,8 +508,9 @@ def test_other_loopback_names(grades, host):
     except OSError as exc:  # no IPv6 here
         pytest.skip(f"cannot listen on {host}: {exc}")
     try:
-        assert srv.url == (f"http://[::1]:{srv.port}/" if host == "::1"
-                           else f"http://localhost:{srv.port}/")
+        assert srv.url == (
+            f"http://[::1]:{srv.port}/" if host == "::1" else f"http://localhost:{srv.port}/"
+        )
         family = "::1" if host == "::1" else "127.0.0.1"
         conn = http.client.HTTPConnection(family, srv.port, timeout=10)
         conn.request("GET", "/", headers={"Host": srv.url.split("/")[2]})
@@ -460,8 +528,9 @@ def test_serve_calls_ready_and_stops_on_ctrl_c(grades, monkeypatch, capsys):
 
     monkeypatch.setattr(manual.ManualServer, "serve_forever", one_request_then_ctrl_c)
     urls = []
-    thread = threading.Thread(target=manual.serve, args=(grades,),
-                              kwargs={"ready": urls.append}, daemon=True)
+    thread = threading.Thread(
+        target=manual.serve, args=(grades,), kwargs={"ready": urls.append}, daemon=True
+    )
     thread.start()
     deadline = time.time() + 10
     while not urls and time.time() < deadline:
@@ -506,13 +575,21 @@ def test_cli_rewrites_the_reports_after_a_save(grades, monkeypatch):
 
 def test_cli_serves_until_interrupted(grades):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    bad = subprocess.run([sys.executable, "-m", "course_utils.cli", "manual", str(grades),
-                          "--host", "0.0.0.0"], capture_output=True, text=True, env=env,
-                         timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "course_utils.cli", "manual", str(grades), "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "loopback" in bad.stderr
-    proc = subprocess.Popen([sys.executable, "-u", "-m", "course_utils.cli", "manual",
-                             str(grades), "--port", "0"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-m", "course_utils.cli", "manual", str(grades), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         url = None
         deadline = time.time() + 60
@@ -577,8 +654,13 @@ def browser_page():
 
 
 def item_url(url: str, stem: str, grade_id: str) -> str:
-    return (url.rstrip("/") + "/item/" + urllib.parse.quote(stem, safe="") + "/"
-            + urllib.parse.quote(grade_id, safe=""))
+    return (
+        url.rstrip("/")
+        + "/item/"
+        + urllib.parse.quote(stem, safe="")
+        + "/"
+        + urllib.parse.quote(grade_id, safe="")
+    )
 
 
 def grade_in_browser(url: str, entries, page=None) -> list[str]:
@@ -602,8 +684,7 @@ def grade_in_browser(url: str, entries, page=None) -> list[str]:
         if status != 200:
             error = page.locator("#error")
             message = error.inner_text() if error.count() else page.content()[:500]
-            raise AssertionError(f"saving {stem}/{grade_id} = {points!r}: HTTP {status}: "
-                                 f"{message}")
+            raise AssertionError(f"saving {stem}/{grade_id} = {points!r}: HTTP {status}: {message}")
         landed.append(page.url)
     return landed
 
@@ -644,8 +725,7 @@ def test_grade_in_a_real_browser(grades):
         with page.expect_navigation() as nav:
             page.click("#save")
         assert nav.value.status == 400
-        assert page.inner_text("#error") == (
-            "points must be a number between 0 and 2, found 'abc'")
+        assert page.inner_text("#error") == ("points must be a number between 0 and 2, found 'abc'")
         assert page.input_value("#comment") == "keep me"
         assert page.inner_text("#progress") == "1 of 6 graded"
         # code is highlighted
@@ -655,11 +735,15 @@ def test_grade_in_a_real_browser(grades):
         # the rest through the helper; the task shows the note about the notebook
         page.goto(item_url(url, alice, "t_plot"))
         assert "A task" in page.inner_text("#answer")
-        landed = grade_in_browser(url, [
-            (bob, "q_explain", "2", "Complete."),
-            (alice, "q_code", "3", ""),
-            (bob, "q_code", "2,5", "An off-by-one\nin the loop."),
-        ], page)
+        landed = grade_in_browser(
+            url,
+            [
+                (bob, "q_explain", "2", "Complete."),
+                (alice, "q_code", "3", ""),
+                (bob, "q_code", "2,5", "An off-by-one\nin the loop."),
+            ],
+            page,
+        )
         assert landed[-1] == item_url(url, alice, "t_plot")
         with pytest.raises(AssertionError, match="found '9'"):
             grade_in_browser(url, [(alice, "t_plot", "9", "")], page)

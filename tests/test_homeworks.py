@@ -23,8 +23,9 @@ LIMITS = Limits(cell_timeout=300, notebook_timeout=900)
 # where the data comes from, and a homework that reads no data runs the same there.
 OFFLINE_PASS = os.environ.get("COURSE_TEST_OFFLINE_PASS") == "1"
 
-pytestmark = pytest.mark.skipif(sandbox.probe() != "bwrap",
-                                reason="bubblewrap (the allow-list sandbox) is not available here")
+pytestmark = pytest.mark.skipif(
+    sandbox.probe() != "bwrap", reason="bubblewrap (the allow-list sandbox) is not available here"
+)
 
 
 def test_there_are_homeworks():
@@ -46,16 +47,21 @@ def test_homework_invariants(source, tmp_path, monkeypatch):
         assert "COURSE_DATA" not in os.environ, "the offline pass runs without the mirror"
         [full] = grade(source, [source], tmp_path, limits=LIMITS, progress=False)
         assert full.status == "graded" and full.score == full.max_score > 0, (
-            full.tests, full.events, full.reason)
+            full.tests,
+            full.events,
+            full.reason,
+        )
         assert not full.flags, full.flags
         return
     student = student_path(source)
-    first = grade(source, [source, student], tmp_path / "a", jobs=2, limits=LIMITS,
-                  progress=False)
+    first = grade(source, [source, student], tmp_path / "a", jobs=2, limits=LIMITS, progress=False)
     by_name = {r.submission: r for r in first}
     full, empty = by_name[source.name], by_name[student.name]
     assert full.status == "graded" and full.score == full.max_score > 0, (
-        full.tests, full.events, full.reason)
+        full.tests,
+        full.events,
+        full.reason,
+    )
     assert empty.status == "graded" and empty.score == 0, (empty.tests, empty.reason)
     # nothing for a human to look at in honest work (a flag is noise for instructors)
     assert not full.flags and not empty.flags, (full.flags, empty.flags)
@@ -73,7 +79,8 @@ def test_hidden_tests_do_not_trust_kernel_state(source):
     for cell in nbformat.read(source, as_version=4).cells:
         if "BEGIN HIDDEN TESTS" in cell.source:
             assert "in globals()" not in cell.source and "in locals()" not in cell.source, (
-                f"{source.name}: a hidden test branches on kernel state:\n{cell.source}")
+                f"{source.name}: a hidden test branches on kernel state:\n{cell.source}"
+            )
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)

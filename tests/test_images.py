@@ -39,7 +39,11 @@ def test_write_image_folder_round_trips_pixels(tmp_path):
     counts = write_image_folder(ims, tmp_path / "tree")
     assert counts == {"cat": 3, "dog": 3}
     tree = list_class_folders(tmp_path / "tree")
-    assert list(tree) == ["cat", "dog"] and [p.name for p in tree["dog"]] == ["00000.png", "00001.png", "00002.png"]
+    assert list(tree) == ["cat", "dog"] and [p.name for p in tree["dog"]] == [
+        "00000.png",
+        "00001.png",
+        "00002.png",
+    ]
     # PNG is lossless: the second dog is the fifth image
     np.testing.assert_array_equal(np.asarray(Image.open(tree["dog"][1])), ims.images[4])
     # no temporary folder left behind
@@ -60,11 +64,17 @@ def test_write_image_folder_arrays_grey_and_overwrite(tmp_path):
 
 def test_write_image_folder_rejects_bad_input(tmp_path):
     with pytest.raises(ValueError, match="labels"):
-        write_image_folder(np.zeros((2, 4, 4), np.uint8), tmp_path / "x", labels=[0, 5], classes=["a", "b"])
+        write_image_folder(
+            np.zeros((2, 4, 4), np.uint8), tmp_path / "x", labels=[0, 5], classes=["a", "b"]
+        )
     with pytest.raises(ValueError, match="uint8"):
-        write_image_folder(np.zeros((2, 4, 4), np.float32), tmp_path / "x", labels=[0, 1], classes=["a", "b"])
+        write_image_folder(
+            np.zeros((2, 4, 4), np.float32), tmp_path / "x", labels=[0, 1], classes=["a", "b"]
+        )
     with pytest.raises(ValueError, match="folder name"):
-        write_image_folder(np.zeros((1, 4, 4), np.uint8), tmp_path / "x", labels=[0], classes=["a/b"])
+        write_image_folder(
+            np.zeros((1, 4, 4), np.uint8), tmp_path / "x", labels=[0], classes=["a/b"]
+        )
     assert not (tmp_path / "x").exists()
 
 
@@ -98,13 +108,21 @@ def test_split_is_stratified_disjoint_and_deterministic(tmp_path):
     train, val = _read_csv(tr), _read_csv(va)
     assert list(train[0]) == ["path", "label"]
     assert len(train) == 54 and len(val) == 6
-    assert {r["label"]: sum(v["label"] == r["label"] for v in val) for r in val} == {"cat": 2, "dog": 2, "owl": 2}
+    assert {r["label"]: sum(v["label"] == r["label"] for v in val) for r in val} == {
+        "cat": 2,
+        "dog": 2,
+        "owl": 2,
+    }
     assert not {r["path"] for r in train} & {r["path"] for r in val}
     # paths are relative to the CSV's folder and point at real files
-    assert all(not r["path"].startswith("/") and (tmp_path / "splits" / r["path"]).is_file() for r in train)
+    assert all(
+        not r["path"].startswith("/") and (tmp_path / "splits" / r["path"]).is_file() for r in train
+    )
     # same seed -> same files; another seed -> another split
     tr2, va2 = split_folder_to_csv(tmp_path / "tree", tmp_path / "again", seed=3)
-    assert [r["path"].split("tree/")[1] for r in _read_csv(va2)] == [r["path"].split("tree/")[1] for r in val]
+    assert [r["path"].split("tree/")[1] for r in _read_csv(va2)] == [
+        r["path"].split("tree/")[1] for r in val
+    ]
     _, va3 = split_folder_to_csv(tmp_path / "tree", tmp_path / "other", seed=4)
     assert {r["path"] for r in _read_csv(va3)} != {r["path"] for r in _read_csv(va2)}
 

@@ -34,15 +34,20 @@ def test_notebook_conventions(path):
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_saved_outputs(path):
     nb = nbformat.read(path, as_version=4)
-    dirty = [i for i, c in enumerate(nb.cells, 1)
-             if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    dirty = [
+        i
+        for i, c in enumerate(nb.cells, 1)
+        if c.cell_type == "code" and (c.outputs or c.execution_count)
+    ]
     assert not dirty, f"{path}: cells {dirty} have outputs; run `course nb strip`"
 
 
 def test_problems_detects_stale_setup_cell_and_outputs(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        nbformat.v4.new_markdown_cell("# T\n[![Open In Colab](x)](https://colab.research.google.com/x)"),
+        nbformat.v4.new_markdown_cell(
+            "# T\n[![Open In Colab](x)](https://colab.research.google.com/x)"
+        ),
         nbformat.v4.new_code_cell("import course_utils  # old setup"),
         nbformat.v4.new_code_cell("1 + 1"),
     ]
@@ -107,12 +112,15 @@ def test_run_index_marks_notebooks_that_ran_on_stand_ins(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(
-        "from course_utils import data, headline\n"
-        "with data.standins_used() as used:\n"
-        "    df = data.load('toxic_comments', split='train')\n"
-        "assert used and used[0][0] == 'toxic_comments', used\n"
-        "headline('rows', len(df))")]
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from course_utils import data, headline\n"
+            "with data.standins_used() as used:\n"
+            "    df = data.load('toxic_comments', split='train')\n"
+            "assert used and used[0][0] == 'toxic_comments', used\n"
+            "headline('rows', len(df))"
+        )
+    ]
     path = tmp_path / "nbs" / "standin.ipynb"
     path.parent.mkdir()
     nbformat.write(nb, path)
@@ -138,10 +146,13 @@ def test_the_repository_url_is_kept_in_pyproject_only(tmp_path):
     path = tmp_path / "notebooks" / "rl" / "09_x.ipynb"
     path.parent.mkdir(parents=True)
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell(
-        "# X\n[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-        "(https://colab.research.google.com/github/someone/else/blob/main/x.ipynb)\n\nText."),
-        nbformat.v4.new_code_cell(setup_cell_source())]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            "# X\n[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            "(https://colab.research.google.com/github/someone/else/blob/main/x.ipynb)\n\nText."
+        ),
+        nbformat.v4.new_code_cell(setup_cell_source()),
+    ]
     nbformat.write(nb, path)
     assert any("no current Colab badge" in p for p in nbtools.problems(path))
     assert nbtools.sync(path) and nbtools.problems(path) == []
@@ -156,15 +167,21 @@ def _code_notebook(tmp_path, *sources):
     return path
 
 
-@pytest.mark.parametrize("code, reason", [
-    ("from course_utils import data\nx = data.load('imdb')", "course_utils.data"),
-    ("import course_utils\nx = course_utils.data.load('imdb')", "course_utils.data"),
-    ("from course_utils.pretrained import load_transformer", "course_utils.pretrained"),
-    # through another course_utils module: vision_features loads torchvision weights
-    ("from course_utils.vision_features import FeatureExtractor", "course_utils.pretrained"),
-    ("import nltk\nnltk.corpus.brown.words()", "nltk"),
-    ("from transformers import AutoModel\nAutoModel.from_pretrained('bert')", "from_pretrained"),
-])
+@pytest.mark.parametrize(
+    "code, reason",
+    [
+        ("from course_utils import data\nx = data.load('imdb')", "course_utils.data"),
+        ("import course_utils\nx = course_utils.data.load('imdb')", "course_utils.data"),
+        ("from course_utils.pretrained import load_transformer", "course_utils.pretrained"),
+        # through another course_utils module: vision_features loads torchvision weights
+        ("from course_utils.vision_features import FeatureExtractor", "course_utils.pretrained"),
+        ("import nltk\nnltk.corpus.brown.words()", "nltk"),
+        (
+            "from transformers import AutoModel\nAutoModel.from_pretrained('bert')",
+            "from_pretrained",
+        ),
+    ],
+)
 def test_reads_mirror_finds_the_data_a_notebook_reaches(tmp_path, code, reason):
     """The offline pass (`make test-offline`) runs only notebooks that reach data."""
     why = nbtools.reads_mirror(_code_notebook(tmp_path, "import course_utils", code))
@@ -172,10 +189,29 @@ def test_reads_mirror_finds_the_data_a_notebook_reaches(tmp_path, code, reason):
 
 
 def test_reads_mirror_passes_notebooks_that_reach_no_data(tmp_path):
-    probe = _code_notebook(tmp_path, "import course_utils\nSMALL = course_utils.setup_notebook()",
-                           "from course_utils import rl, train\nweights = [0.5, 0.5]",
-                           "%matplotlib inline")
+    probe = _code_notebook(
+        tmp_path,
+        "import course_utils\nSMALL = course_utils.setup_notebook()",
+        "from course_utils import rl, train\nweights = [0.5, 0.5]",
+        "%matplotlib inline",
+    )
     assert nbtools.reads_mirror(probe) is None
     rl_lessons = sorted((ROOT / "notebooks" / "rl").glob("*.ipynb"))
     assert rl_lessons and all(nbtools.reads_mirror(p) is None for p in rl_lessons)
     assert nbtools.reads_mirror(ROOT / "notebooks" / "nlp" / "01_word_embeddings.ipynb")
+
+
+def test_nb_check_finds_a_stale_student_version_and_key(tmp_path):
+    hw = tmp_path / "03_dqn"
+    shutil.copytree(ROOT / "homeworks" / "03_dqn", hw)
+    source = hw / "03_dqn.source.ipynb"
+    assert nbtools.stale_release(source) == []
+    student = hw / "03_dqn.ipynb"
+    student.write_text(student.read_text() + " ")
+    [msg] = nbtools.stale_release(source)
+    assert "stale" in msg and "course release" in msg
+    (student).unlink()
+    key = hw / "03_dqn.key.json"
+    key.write_text(re.sub(r'("source_sha256": ")[0-9a-f]', r"\g<1>x", key.read_text(), count=1))
+    found = nbtools.stale_release(source)
+    assert len(found) == 2 and "no student version" in found[0] and "key.json is stale" in found[1]

@@ -32,9 +32,14 @@ def history(name, accs, with_eval=True):
     h = History(name=name)
     for i, a in enumerate(accs, start=1):
         nan = float("nan")
-        h.append(epoch=i, train_loss=1 - a, train_accuracy=a,
-                 eval_loss=(1.1 - a) if with_eval else nan, eval_accuracy=(a - 0.05) if with_eval else nan,
-                 seconds=0.1)
+        h.append(
+            epoch=i,
+            train_loss=1 - a,
+            train_accuracy=a,
+            eval_loss=(1.1 - a) if with_eval else nan,
+            eval_accuracy=(a - 0.05) if with_eval else nan,
+            seconds=0.1,
+        )
     return h
 
 
@@ -44,12 +49,19 @@ def test_plot_history_many_runs_layout_and_colours():
     assert isinstance(fig, Figure)
     axes = fig.axes
     assert len(axes) == 4  # loss and accuracy rows, train and eval columns
-    assert [ax.get_title() for ax in axes] == ["train loss", "eval loss", "train accuracy", "eval accuracy"]
+    assert [ax.get_title() for ax in axes] == [
+        "train loss",
+        "eval loss",
+        "train accuracy",
+        "eval accuracy",
+    ]
     # one line per run per panel, same colour for the same run everywhere
     for ax in axes:
         assert [line.get_label() for line in ax.get_lines()] == ["rnn", "gru"]
     colours = {tuple(to_hex(line.get_color()) for line in ax.get_lines()) for ax in axes}
-    assert len(colours) == 1 and len(next(iter(colours))) == 2 and len(set(next(iter(colours)))) == 2
+    assert (
+        len(colours) == 1 and len(next(iter(colours))) == 2 and len(set(next(iter(colours)))) == 2
+    )
     # the plotted data are the history's numbers
     eval_acc = axes[3].get_lines()[1]
     assert list(eval_acc.get_xdata()) == [1, 2, 3]
@@ -74,7 +86,10 @@ def test_plot_history_without_eval_has_train_panels_only():
 
 
 def test_plot_history_bad_input():
-    with pytest.raises(TypeError, match="expected a History, a list of Histories or a dict name -> History, found int"):
+    with pytest.raises(
+        TypeError,
+        match="expected a History, a list of Histories or a dict name -> History, found int",
+    ):
         plot_history(3)
     with pytest.raises(TypeError, match="expected History objects .* found dict for 'a'"):
         plot_history({"a": {"eval_accuracy": [0.5]}})
@@ -133,7 +148,10 @@ def test_plot_comparison_accepts_runs_and_dataframes():
     assert [p.get_width() for p in ax.patches] == pytest.approx([0.65, 0.85])
     assert ax.get_xlabel() == "eval_accuracy"
     df = pd.DataFrame({"acc": [0.3, 0.2]}, index=["x", "y"])
-    assert [t.get_text() for t in plot_comparison(df, metric="acc").axes[0].get_yticklabels()] == ["y", "x"]
+    assert [t.get_text() for t in plot_comparison(df, metric="acc").axes[0].get_yticklabels()] == [
+        "y",
+        "x",
+    ]
     with pytest.raises(KeyError, match="no column 'f1'"):
         plot_comparison(df, metric="f1")
     with pytest.raises(TypeError, match="value for 'x' must be a number, found 'high'"):
@@ -151,7 +169,9 @@ def test_comparison_table_verdicts():
     assert table.loc["same", "verdict"] == "no clear change"
     assert table.loc["base", "verdict"] == "reference"
     assert table.loc["better", "vs reference"] == pytest.approx(0.05)
-    losses = comparison_table({"base": 1.0, "lower": 0.5}, reference="base", metric="loss", higher_is_better=False)
+    losses = comparison_table(
+        {"base": 1.0, "lower": 0.5}, reference="base", metric="loss", higher_is_better=False
+    )
     assert losses.loc["lower", "verdict"] == "helped"
     with pytest.raises(KeyError, match="reference 'nope' is not among the runs"):
         comparison_table(values, reference="nope")

@@ -33,8 +33,15 @@ def test_minilm_from_the_mirror_through_course_data_only(no_hf_cache, monkeypatc
     monkeypatch.setenv("COURSE_DATA", str(MIRROR))
     tok, model = load_transformer(MINILM)
     assert sum(p.numel() for p in model.parameters()) == 22_713_216
-    e = _embed(tok, model, ["A man is playing a guitar.", "Someone plays the guitar.",
-                            "Stock markets fell sharply on Monday."])
+    e = _embed(
+        tok,
+        model,
+        [
+            "A man is playing a guitar.",
+            "Someone plays the guitar.",
+            "Stock markets fell sharply on Monday.",
+        ],
+    )
     assert e.shape == (3, 384)
     assert e[0] @ e[1] > e[0] @ e[2] + 0.3  # a pretrained encoder knows paraphrases
 
@@ -53,5 +60,7 @@ def test_small_mode_offline_gives_an_announced_tiny_bert(no_hf_cache, monkeypatc
 
 def test_full_mode_offline_without_mirror_is_a_clear_error(no_hf_cache, monkeypatch):
     monkeypatch.setenv("COURSE_SMALL", "0")
-    with pytest.raises(DataError, match=r"(?s)all-MiniLM-L6-v2.*not found.*COURSE_DATA is not set.*HF_HOME"):
+    with pytest.raises(
+        DataError, match=r"(?s)all-MiniLM-L6-v2.*not found.*COURSE_DATA is not set.*HF_HOME"
+    ):
         load_transformer()

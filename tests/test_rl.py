@@ -77,7 +77,9 @@ def test_make_env_passes_kwargs_and_render_mode():
     [("CartPol-v1", "CartPole-v1"), ("Taxi-v3", "Taxi-v4"), ("lunarlander-v3", "LunarLander-v3")],
 )
 def test_unknown_env_id_names_it_and_suggests(bad, suggestion):
-    with pytest.raises(ValueError, match=rf"Unknown environment id '{bad}'.*Did you mean.*'{suggestion}'"):
+    with pytest.raises(
+        ValueError, match=rf"Unknown environment id '{bad}'.*Did you mean.*'{suggestion}'"
+    ):
         rl.make_env(bad)
 
 
@@ -166,7 +168,9 @@ def test_evaluate_accepts_torch_actions():
 
 
 def test_invalid_action_is_reported():
-    with pytest.raises(rl.InvalidActionError, match=r"invalid action 2 .*step 0 of episode 0.*Discrete\(2\)"):
+    with pytest.raises(
+        rl.InvalidActionError, match=r"invalid action 2 .*step 0 of episode 0.*Discrete\(2\)"
+    ):
         rl.evaluate(lambda obs: 2, "CartPole-v1", 1)
     with pytest.raises(ValueError, match=r"invalid action 0\.5 \(float\)"):
         rl.evaluate(lambda obs: 0.5, "CartPole-v1", 1)
@@ -194,7 +198,9 @@ def test_evaluate_rejects_bad_arguments():
 
 def test_record_video_writes_a_playable_mp4_headless(tmp_path, monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
-    path = rl.record_video(pole_angle_policy, "CartPole-v1", tmp_path / "clips" / "cart.mp4", max_steps=40)
+    path = rl.record_video(
+        pole_angle_policy, "CartPole-v1", tmp_path / "clips" / "cart.mp4", max_steps=40
+    )
     assert path == tmp_path / "clips" / "cart.mp4"
     assert path.is_file() and path.stat().st_size > 0
     assert path.read_bytes()[4:8] == b"ftyp"  # an MP4 container
@@ -244,7 +250,9 @@ def test_plot_returns_lines_and_target():
         lines = {line.get_label(): line for line in ax.get_lines()}
         assert set(lines) == {"return", "moving average (5)", "elite threshold", "target"}
         np.testing.assert_allclose(lines["return"].get_ydata(), returns)
-        np.testing.assert_allclose(lines["moving average (5)"].get_ydata()[-1], np.mean(returns[-5:]))
+        np.testing.assert_allclose(
+            lines["moving average (5)"].get_ydata()[-1], np.mean(returns[-5:])
+        )
         np.testing.assert_allclose(lines["target"].get_ydata(), [20, 20])
         assert ax.get_title() == "CEM" and ax.get_xlabel() == "iteration"
     finally:

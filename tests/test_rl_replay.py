@@ -67,7 +67,7 @@ def test_ring_overwrites_the_oldest_at_capacity():
 def test_add_batch_wraps_around_like_repeated_add():
     one, many = rl.ReplayBuffer(7, (3,)), rl.ReplayBuffer(7, (3,))
     rng = np.random.default_rng(0)
-    for step in range(5):  # a vector env of 3 sub-environments, 5 steps: 15 > 7
+    for _step in range(5):  # a vector env of 3 sub-environments, 5 steps: 15 > 7
         obs = rng.normal(size=(3, 3)).astype(np.float32)
         nxt = rng.normal(size=(3, 3)).astype(np.float32)
         act = rng.integers(0, 2, size=3)
@@ -84,7 +84,9 @@ def test_add_batch_wraps_around_like_repeated_add():
 def test_add_batch_larger_than_capacity_keeps_the_last():
     buf = rl.ReplayBuffer(4, (1,))
     n = 10
-    buf.add_batch(np.arange(n)[:, None], np.zeros(n), np.arange(n), np.arange(n)[:, None] + 1, np.zeros(n))
+    buf.add_batch(
+        np.arange(n)[:, None], np.zeros(n), np.arange(n), np.arange(n)[:, None] + 1, np.zeros(n)
+    )
     assert len(buf) == 4 and sorted(buf.rewards.tolist()) == [6.0, 7.0, 8.0, 9.0]
 
 
@@ -103,7 +105,13 @@ def test_sample_shapes_and_dtypes_numpy_and_torch():
     for i in range(20):
         buf.add(frames(i), i % 4, 1.0, frames(i + 1), i % 5 == 4)
     batch = buf.sample(32, np.random.default_rng(0))
-    assert isinstance(batch, rl.Batch) and batch._fields == ("obs", "actions", "rewards", "next_obs", "dones")
+    assert isinstance(batch, rl.Batch) and batch._fields == (
+        "obs",
+        "actions",
+        "rewards",
+        "next_obs",
+        "dones",
+    )
     assert batch.obs.shape == batch.next_obs.shape == (32, 4, 84, 84)
     assert batch.obs.dtype == np.uint8
     assert batch.actions.shape == (32,) and batch.actions.dtype == np.int64
@@ -112,8 +120,12 @@ def test_sample_shapes_and_dtypes_numpy_and_torch():
     # each sampled transition is consistent: next frame = frame + 1, done every 5th
     assert np.all(batch.next_obs[:, 0, 0, 0] == batch.obs[:, 0, 0, 0] + 1)
     np.testing.assert_array_equal(batch.dones, (batch.obs[:, 0, 0, 0] % 5 == 4).astype(np.float32))
-    obs, actions, rewards, next_obs, dones = buf.sample(8, np.random.default_rng(0), as_tensors=True)
-    assert isinstance(obs, torch.Tensor) and obs.dtype == torch.uint8 and obs.shape == (8, 4, 84, 84)
+    obs, actions, rewards, next_obs, dones = buf.sample(
+        8, np.random.default_rng(0), as_tensors=True
+    )
+    assert (
+        isinstance(obs, torch.Tensor) and obs.dtype == torch.uint8 and obs.shape == (8, 4, 84, 84)
+    )
     assert actions.dtype == torch.int64 and rewards.dtype == dones.dtype == torch.float32
     assert buf.sample(3, device="cpu").obs.device.type == "cpu"
     assert "uint8" in repr(batch)
@@ -121,7 +133,9 @@ def test_sample_shapes_and_dtypes_numpy_and_torch():
 
 def test_sample_is_reproducible_with_a_seeded_generator():
     buf = rl.ReplayBuffer(100, (1,))
-    buf.add_batch(np.arange(60)[:, None], np.zeros(60), np.arange(60), np.arange(60)[:, None], np.zeros(60))
+    buf.add_batch(
+        np.arange(60)[:, None], np.zeros(60), np.arange(60), np.arange(60)[:, None], np.zeros(60)
+    )
     a = buf.sample(16, np.random.default_rng(123)).rewards
     b = buf.sample(16, np.random.default_rng(123)).rewards
     np.testing.assert_array_equal(a, b)
@@ -144,7 +158,13 @@ def test_sampling_is_uniform_chi_square():
     """
     n, draws = 20, 50_000
     buf = rl.ReplayBuffer(n, (1,))  # 27 transitions: the ring wrapped, 7..26 are stored
-    buf.add_batch(np.zeros((n + 7, 1)), np.zeros(n + 7), np.arange(n + 7), np.zeros((n + 7, 1)), np.zeros(n + 7))
+    buf.add_batch(
+        np.zeros((n + 7, 1)),
+        np.zeros(n + 7),
+        np.arange(n + 7),
+        np.zeros((n + 7, 1)),
+        np.zeros(n + 7),
+    )
     rewards = buf.sample(draws, np.random.default_rng(2024)).rewards.astype(int)
     counts = np.bincount(rewards - 7, minlength=n)
     assert counts.shape == (n,) and counts.sum() == draws
@@ -181,7 +201,7 @@ def test_state_dict_roundtrip_and_mismatch():
 def test_available_memory_reads_meminfo():
     avail = rl.available_memory_bytes()
     if os.path.exists("/proc/meminfo"):
-        line = next(l for l in open("/proc/meminfo") if l.startswith("MemAvailable:"))
+        line = next(row for row in open("/proc/meminfo") if row.startswith("MemAvailable:"))
         kb = int(line.split()[1])
         assert abs(avail - kb * 1024) < 2**30  # read moments apart
     assert avail is None or avail > 0
@@ -241,7 +261,10 @@ def test_linear_schedule_known_values():
     assert eps(-5) == 1.0
     delayed = rl.linear_schedule(1.0, 0.0, 100, begin=50)
     assert delayed(50) == 1.0 and delayed(100) == pytest.approx(0.5) and delayed(150) == 0.0
-    assert rl.linear_schedule(3e-4, 1e-5, 0)(0) == 3e-4 and rl.linear_schedule(3e-4, 1e-5, 0)(1) == 1e-5
+    assert (
+        rl.linear_schedule(3e-4, 1e-5, 0)(0) == 3e-4
+        and rl.linear_schedule(3e-4, 1e-5, 0)(1) == 1e-5
+    )
     values = [eps(t) for t in range(0, 12_000, 100)]
     assert all(a >= b for a, b in zip(values, values[1:]))
 
@@ -274,7 +297,13 @@ def _toy_run(state, steps, ckpt=None, save_at=None):
 
     ``state``: dict with q, target, opt, buffer, rng. Returns the losses per step.
     """
-    q, target, opt, buf, rng = state["q"], state["target"], state["opt"], state["buffer"], state["rng"]
+    q, target, opt, buf, rng = (
+        state["q"],
+        state["target"],
+        state["opt"],
+        state["buffer"],
+        state["rng"],
+    )
     eps = rl.linear_schedule(1.0, 0.1, 40)
     losses = []
     for step in range(state["step"], steps):
@@ -297,9 +326,15 @@ def _toy_run(state, steps, ckpt=None, save_at=None):
             target.load_state_dict(q.state_dict())
         state["step"] = step + 1
         if ckpt is not None and step + 1 == save_at:
-            rl.save_checkpoint(ckpt, step=step + 1, models={"q": q, "target": target},
-                               optimizers={"opt": opt}, rngs={"rng": rng}, replay_buffer=buf,
-                               extra={"losses": list(losses)})
+            rl.save_checkpoint(
+                ckpt,
+                step=step + 1,
+                models={"q": q, "target": target},
+                optimizers={"opt": opt},
+                rngs={"rng": rng},
+                replay_buffer=buf,
+                extra={"losses": list(losses)},
+            )
     return losses
 
 
@@ -308,8 +343,14 @@ def _fresh_state(seed):
     q = nn.Sequential(nn.Linear(3, 16), nn.ReLU(), nn.Linear(16, 2))
     target = nn.Sequential(nn.Linear(3, 16), nn.ReLU(), nn.Linear(16, 2))
     target.load_state_dict(q.state_dict())
-    return {"q": q, "target": target, "opt": torch.optim.Adam(q.parameters(), lr=1e-2),
-            "buffer": rl.ReplayBuffer(25, (3,)), "rng": np.random.default_rng(seed), "step": 0}
+    return {
+        "q": q,
+        "target": target,
+        "opt": torch.optim.Adam(q.parameters(), lr=1e-2),
+        "buffer": rl.ReplayBuffer(25, (3,)),
+        "rng": np.random.default_rng(seed),
+        "step": 0,
+    }
 
 
 def test_resumed_run_continues_identically(tmp_path):
@@ -322,9 +363,13 @@ def test_resumed_run_continues_identically(tmp_path):
     # a new process would start from other random states and other weights
     random.seed(99), np.random.seed(99), torch.manual_seed(99)
     resumed = _fresh_state(7)
-    info = rl.load_checkpoint(ckpt, models={"q": resumed["q"], "target": resumed["target"]},
-                              optimizers={"opt": resumed["opt"]}, rngs={"rng": resumed["rng"]},
-                              replay_buffer=resumed["buffer"])
+    info = rl.load_checkpoint(
+        ckpt,
+        models={"q": resumed["q"], "target": resumed["target"]},
+        optimizers={"opt": resumed["opt"]},
+        rngs={"rng": resumed["rng"]},
+        replay_buffer=resumed["buffer"],
+    )
     assert info["step"] == 30 and info["extra"]["losses"] == reference[:30]
     resumed["step"] = info["step"]
     rest = _toy_run(resumed, 60)
@@ -338,13 +383,23 @@ def test_checkpoint_restores_every_random_state(tmp_path):
     gen = np.random.default_rng(5)
     tgen = torch.Generator().manual_seed(3)
     path = rl.save_checkpoint(tmp_path / "c.pt", step=7, rngs={"np": gen, "torch": tgen})
-    expected = (random.random(), np.random.rand(), torch.rand(1).item(), gen.random(),
-                torch.rand(1, generator=tgen).item())
+    expected = (
+        random.random(),
+        np.random.rand(),
+        torch.rand(1).item(),
+        gen.random(),
+        torch.rand(1, generator=tgen).item(),
+    )
     random.seed(0), np.random.seed(0), torch.manual_seed(0)
     gen2, tgen2 = np.random.default_rng(0), torch.Generator()
     assert rl.load_checkpoint(path, rngs={"np": gen2, "torch": tgen2})["step"] == 7
-    got = (random.random(), np.random.rand(), torch.rand(1).item(), gen2.random(),
-           torch.rand(1, generator=tgen2).item())
+    got = (
+        random.random(),
+        np.random.rand(),
+        torch.rand(1).item(),
+        gen2.random(),
+        torch.rand(1, generator=tgen2).item(),
+    )
     assert got == expected
 
 

@@ -12,12 +12,8 @@ from course_utils.segmentation import dice_score, iou_score, predict_tiled, soft
 # A 3x4 example counted by hand:
 #   target: 4 foreground pixels, prediction: 3, overlap: 2
 #   IoU  = 2 / (3 + 4 - 2) = 2/5,  Dice = 2*2 / (3 + 4) = 4/7
-TARGET = np.array([[1, 1, 0, 0],
-                   [1, 1, 0, 0],
-                   [0, 0, 0, 0]], dtype=np.uint8)
-PRED = np.array([[1, 0, 0, 0],
-                 [1, 0, 1, 0],
-                 [0, 0, 0, 0]], dtype=np.uint8)
+TARGET = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 0, 0]], dtype=np.uint8)
+PRED = np.array([[1, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]], dtype=np.uint8)
 
 
 def test_hand_computed_single_image():
@@ -62,8 +58,10 @@ def test_mean_versus_global_reduction():
     p2[2, 3] = 1
     pred, target = np.stack([PRED, p2]), np.stack([TARGET, t2])
     assert iou_score(pred, target, reduction="none").tolist() == pytest.approx([0.4, 0.0])
-    assert iou_score(pred, target) == pytest.approx(0.2)                      # (0.4 + 0) / 2
-    assert iou_score(pred, target, reduction="global") == pytest.approx(2 / (5 + 2))  # pooled counts
+    assert iou_score(pred, target) == pytest.approx(0.2)  # (0.4 + 0) / 2
+    assert iou_score(pred, target, reduction="global") == pytest.approx(
+        2 / (5 + 2)
+    )  # pooled counts
     assert dice_score(pred, target, reduction="global") == pytest.approx(4 / (7 + 2))
     # (N, 1, H, W) is accepted too
     assert iou_score(pred[:, None], target[:, None]) == pytest.approx(0.2)
@@ -113,7 +111,9 @@ def test_soft_dice_loss_values_and_gradient():
     # raising a foreground logit lowers the loss, raising a background one raises it
     assert zero.grad[0, 0, 0] < 0 < zero.grad[0, 2, 3]
     # empty target and empty prediction: loss 0 thanks to the smoothing term
-    assert float(soft_dice_loss(torch.full((1, 3, 4), -30.0), torch.zeros(1, 3, 4))) == pytest.approx(0.0, abs=1e-6)
+    assert float(
+        soft_dice_loss(torch.full((1, 3, 4), -30.0), torch.zeros(1, 3, 4))
+    ) == pytest.approx(0.0, abs=1e-6)
 
 
 class _PixelNet(torch.nn.Module):

@@ -42,7 +42,7 @@ def test_background_far_from_shapes_is_dark(data):
     img, objs = data.images[0], data.objects[0]
     free = [q for q in QUADRANTS if all((o.row, o.col) != q for o in objs)]
     for r, c in free:
-        patch = img[r * 32 + 2:(r + 1) * 32 - 2, c * 32 + 2:(c + 1) * 32 - 2].astype(int)
+        patch = img[r * 32 + 2 : (r + 1) * 32 - 2, c * 32 + 2 : (c + 1) * 32 - 2].astype(int)
         assert patch.mean() < 70
 
 
@@ -77,9 +77,15 @@ def test_every_caption_names_only_drawn_shapes(data):
             named = _mentions(cap)
             assert named, cap
             for size, colour, shape in named:
-                assert any(colour == c and shape == s and size in (None, z) for z, c, s in drawn), (cap, objs)
+                assert any(colour == c and shape == s and size in (None, z) for z, c, s in drawn), (
+                    cap,
+                    objs,
+                )
         # the first caption names every shape with its size
-        assert sorted(_mentions(caps[0])) == sorted((o.size, o.colour, o.shape) for o in objs), (caps[0], objs)
+        assert sorted(_mentions(caps[0])) == sorted((o.size, o.colour, o.shape) for o in objs), (
+            caps[0],
+            objs,
+        )
 
 
 def test_relations_and_positions_are_true(data):
@@ -88,7 +94,11 @@ def test_relations_and_positions_are_true(data):
         for cap in caps:
             if len(objs) == 1 and "in the " in cap:
                 assert cap.endswith("in the " + objs[0].where), (cap, objs)
-            if len(objs) == 2 and objs[0].row != objs[1].row and (" above " in cap or " below " in cap):
+            if (
+                len(objs) == 2
+                and objs[0].row != objs[1].row
+                and (" above " in cap or " below " in cap)
+            ):
                 first, second = _mentions(cap)
                 if first[1:] == second[1:]:
                     continue  # two identical-looking shapes: nothing to check

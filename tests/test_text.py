@@ -15,7 +15,15 @@ from tests.conftest import requires_mirror
 # ---------------------------------------------------------------------- tokenize
 def test_tokenize_words_numbers_punctuation():
     assert tokenize("Stocks rose 2.5% on Monday!") == [
-        "stocks", "rose", "2", ".", "5", "%", "on", "monday", "!"
+        "stocks",
+        "rose",
+        "2",
+        ".",
+        "5",
+        "%",
+        "on",
+        "monday",
+        "!",
     ]
 
 
@@ -92,7 +100,11 @@ def test_vocab_counts_kept_for_members_only():
         ({"counts": {"a": -1}}, ValueError, "non-negative int counts, found -1"),
         ({"counts": {"a": 1.5}}, ValueError, "non-negative int counts, found 1.5"),
         ({"counts": COUNTS, "min_freq": 0}, ValueError, "min_freq must be an int >= 1, found 0"),
-        ({"counts": COUNTS, "max_size": 3}, ValueError, r"max_size must be None or an int >= 4.*found 3"),
+        (
+            {"counts": COUNTS, "max_size": 3},
+            ValueError,
+            r"max_size must be None or an int >= 4.*found 3",
+        ),
         ({"counts": COUNTS, "specials": ["<unk>", "<pad>"]}, ValueError, "must start with '<pad>'"),
     ],
 )
@@ -103,7 +115,9 @@ def test_vocab_bad_input(kwargs, error, match):
 
 def test_vocab_encode_rejects_a_raw_string():
     vocab = Vocab(COUNTS)
-    with pytest.raises(TypeError, match=r"expected a list of tokens, found a str; tokenize it first"):
+    with pytest.raises(
+        TypeError, match=r"expected a list of tokens, found a str; tokenize it first"
+    ):
         vocab.encode("the cat")
     with pytest.raises(TypeError, match="expected str tokens, found int"):
         vocab.encode(["the", 3])
@@ -147,7 +161,12 @@ def test_pad_collate_accepts_tensors_and_works_in_a_dataloader():
         ([], {}, ValueError, "expected a non-empty batch, found 0 items"),
         ([([1, 2], 0), ([], 1)], {}, ValueError, "item 1 has no tokens"),
         ([[1, 2, 3]], {}, TypeError, r"expected \(token ids, label\) pairs, found item 0"),
-        ([([[1, 2]], 0)], {}, TypeError, r"item 0's token ids as a 1-D sequence of ints, found shape \(1, 2\)"),
+        (
+            [([[1, 2]], 0)],
+            {},
+            TypeError,
+            r"item 0's token ids as a 1-D sequence of ints, found shape \(1, 2\)",
+        ),
         ([([1.5, 2.0], 0)], {}, TypeError, "found shape .* dtype torch.float"),
         ([([1], 0)], {"max_len": 0}, ValueError, "max_len must be None or an int >= 1, found 0"),
         ([([1], "World")], {}, TypeError, "expected numeric labels"),

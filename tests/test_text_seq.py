@@ -39,14 +39,20 @@ def test_bleu_tokens_are_scored_as_given_strings_are_tokenised_13a():
     assert corpus_bleu(hyp, ref) == pytest.approx(100)
     # "world!" is one token to tokenize="none", 13a splits the "!" off
     assert corpus_bleu(["so hello big world!"], ["so hello big world !"]) == pytest.approx(100)
-    assert corpus_bleu([["so", "hello", "big", "world!"]], [["so", "hello", "big", "world", "!"]]) < 70
-    assert corpus_bleu(["Hello big new world"], ["hello big new world"], lowercase=True) == pytest.approx(100)
+    assert (
+        corpus_bleu([["so", "hello", "big", "world!"]], [["so", "hello", "big", "world", "!"]]) < 70
+    )
+    assert corpus_bleu(
+        ["Hello big new world"], ["hello big new world"], lowercase=True
+    ) == pytest.approx(100)
     assert corpus_bleu(["Hello big new world"], ["hello big new world"]) < 70
 
 
 def test_bleu_multiple_references_and_brevity():
     one = corpus_bleu(["the cat is on the mat"], ["the cat sat on the mat"])
-    two = corpus_bleu(["the cat is on the mat"], [["the cat sat on the mat", "the cat is on the rug"]])
+    two = corpus_bleu(
+        ["the cat is on the mat"], [["the cat sat on the mat", "the cat is on the rug"]]
+    )
     assert two > one
     short = corpus_bleu(["the cat"], ["the cat sat on the mat"])
     assert short < 10  # brevity penalty exp(1 - 6/2)
@@ -70,8 +76,16 @@ def test_sentence_bleu_smoothed():
 
 
 # -------------------------------------------------------------- edit distance
-@pytest.mark.parametrize("a,b,d", [("kitten", "sitting", 3), ("", "abc", 3), ("abc", "abc", 0),
-                                   ("flaw", "lawn", 2), ("שָׁלוֹם", "שלום", 3)])
+@pytest.mark.parametrize(
+    "a,b,d",
+    [
+        ("kitten", "sitting", 3),
+        ("", "abc", 3),
+        ("abc", "abc", 0),
+        ("flaw", "lawn", 2),
+        ("שָׁלוֹם", "שלום", 3),
+    ],
+)
 def test_edit_distance_known_values(a, b, d):
     assert edit_distance(a, b) == d == edit_distance(b, a)
 
@@ -142,14 +156,18 @@ def test_beam_search_equals_exhaustive_search_when_the_beam_is_wide():
         return max(best)
 
     lp, tokens = exhaustive()
-    hyp = beam_search(step, BOS, EOS, beam_size=2 ** max_len, max_len=max_len)[0]
+    hyp = beam_search(step, BOS, EOS, beam_size=2**max_len, max_len=max_len)[0]
     assert hyp.tokens == tokens and hyp.log_prob == pytest.approx(lp)
 
 
 def test_length_penalty_prefers_longer_outputs():
     # short: eos at once (p=0.5); long: A A A eos with p = 0.5 * 0.9**3
-    table = {(): [0, 0.5, 0.5, 0], (A,): [0, 0.1, 0.9, 0], (A, A): [0, 0.1, 0.9, 0],
-             (A, A, A): [0, 1.0, 0, 0]}
+    table = {
+        (): [0, 0.5, 0.5, 0],
+        (A,): [0, 0.1, 0.9, 0],
+        (A, A): [0, 0.1, 0.9, 0],
+        (A, A, A): [0, 1.0, 0, 0],
+    }
     step = table_decoder(table)
     assert beam_search(step, BOS, EOS, beam_size=2, max_len=6)[0].tokens == []
     long = beam_search(step, BOS, EOS, beam_size=2, max_len=6, alpha=2.0)[0]
@@ -207,8 +225,10 @@ CONLLU = """# sent_id = 1
 
 def test_read_conllu_skips_comments_multiword_tokens_and_empty_nodes(tmp_path):
     sents = read_conllu(text=CONLLU)
-    assert sents == [[("I", "PRON"), ("did", "AUX"), ("n't", "PART"), ("go", "VERB"), (".", "PUNCT")],
-                     [("Hi", "INTJ")]]
+    assert sents == [
+        [("I", "PRON"), ("did", "AUX"), ("n't", "PART"), ("go", "VERB"), (".", "PUNCT")],
+        [("Hi", "INTJ")],
+    ]
     path = tmp_path / "x.conllu"
     path.write_text(CONLLU, encoding="utf-8")
     assert read_conllu(path, fields=("id", "lemma", "head"))[0][1] == (2, "do", 4)
@@ -238,7 +258,9 @@ def test_read_brown_tagged_agrees_with_nltk_on_the_real_corpus(monkeypatch):
 
     for fileid in ("ca01", "cp12"):
         raw = brown.raw(fileid)
-        assert read_brown_tagged(raw) == [list(s) for s in brown.tagged_sents(fileid, tagset="universal")]
+        assert read_brown_tagged(raw) == [
+            list(s) for s in brown.tagged_sents(fileid, tagset="universal")
+        ]
         assert read_brown_tagged(raw, tagset=None) == [list(s) for s in brown.tagged_sents(fileid)]
 
 

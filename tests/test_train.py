@@ -27,8 +27,10 @@ def loaders(batch_size=16):
     x, y = blobs()
     xt, yt = blobs(seed=1)
     config.seed_everything(0)
-    return (DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True),
-            DataLoader(TensorDataset(xt, yt), batch_size=64))
+    return (
+        DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True),
+        DataLoader(TensorDataset(xt, yt), batch_size=64),
+    )
 
 
 def linear_model(seed=0):
@@ -39,9 +41,15 @@ def linear_model(seed=0):
 # ------------------------------------------------------------------------- History
 def make_history():
     h = History(name="run", config={"lr": 0.1})
-    h.append(epoch=1, train_loss=1.0, train_accuracy=0.5, eval_loss=0.9, eval_accuracy=0.6, seconds=1.5)
-    h.append(epoch=2, train_loss=0.5, train_accuracy=0.8, eval_loss=0.7, eval_accuracy=0.7, seconds=2.0)
-    h.append(epoch=3, train_loss=0.3, train_accuracy=0.9, eval_loss=0.8, eval_accuracy=0.65, seconds=2.5)
+    h.append(
+        epoch=1, train_loss=1.0, train_accuracy=0.5, eval_loss=0.9, eval_accuracy=0.6, seconds=1.5
+    )
+    h.append(
+        epoch=2, train_loss=0.5, train_accuracy=0.8, eval_loss=0.7, eval_accuracy=0.7, seconds=2.0
+    )
+    h.append(
+        epoch=3, train_loss=0.3, train_accuracy=0.9, eval_loss=0.8, eval_accuracy=0.65, seconds=2.5
+    )
     return h
 
 
@@ -87,12 +95,26 @@ def test_fit_converges_on_separable_blobs():
     train, test = loaders()
     model = linear_model()
     before = evaluate(model, test, nn.CrossEntropyLoss())
-    history = fit(model, train, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.5),
-                  epochs=5, eval_loader=test, progress=False, name="blobs")
+    history = fit(
+        model,
+        train,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(model.parameters(), lr=0.5),
+        epochs=5,
+        eval_loader=test,
+        progress=False,
+        name="blobs",
+    )
     assert len(history) == 5 and history.name == "blobs"
     assert history["epoch"] == [1, 2, 3, 4, 5]
-    assert set(history.epochs[0]) == {"epoch", "train_loss", "train_accuracy", "eval_loss",
-                                      "eval_accuracy", "seconds"}
+    assert set(history.epochs[0]) == {
+        "epoch",
+        "train_loss",
+        "train_accuracy",
+        "eval_loss",
+        "eval_accuracy",
+        "seconds",
+    }
     assert history.last("eval_accuracy") >= 0.98
     assert history.last("train_loss") < history["train_loss"][0] < before["loss"] + 1.0
     assert history.last("eval_loss") < before["loss"] / 3
@@ -102,8 +124,14 @@ def test_fit_converges_on_separable_blobs():
 def test_fit_without_eval_records_nan():
     train, _ = loaders()
     model = linear_model()
-    h = fit(model, train, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
-            epochs=1, progress=False)
+    h = fit(
+        model,
+        train,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        epochs=1,
+        progress=False,
+    )
     assert math.isnan(h.last("eval_accuracy")) and math.isnan(h.last("eval_loss"))
     assert 0 <= h.last("train_accuracy") <= 1
 
@@ -113,8 +141,16 @@ def test_fit_is_deterministic_with_a_seed():
     for _ in range(2):
         train, test = loaders()
         model = linear_model()
-        h = fit(model, train, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
-                epochs=2, eval_loader=test, seed=3, progress=False)
+        h = fit(
+            model,
+            train,
+            nn.CrossEntropyLoss(),
+            torch.optim.SGD(model.parameters(), lr=0.1),
+            epochs=2,
+            eval_loader=test,
+            seed=3,
+            progress=False,
+        )
         results.append((h["train_loss"], h["eval_loss"], model.weight.detach().clone()))
     assert results[0][0] == results[1][0] and results[0][1] == results[1][1]
     assert torch.equal(results[0][2], results[1][2])
@@ -130,8 +166,14 @@ def test_fit_uses_config_device(monkeypatch):
     monkeypatch.setattr(config, "device", fake_device)
     train, _ = loaders()
     model = linear_model()
-    fit(model, train, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
-        epochs=1, progress=False)
+    fit(
+        model,
+        train,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        epochs=1,
+        progress=False,
+    )
     assert calls == [None]
 
 
@@ -140,7 +182,16 @@ def test_fit_steps_the_scheduler_once_per_epoch_and_clips():
     model = linear_model()
     opt = torch.optim.SGD(model.parameters(), lr=1.0)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
-    fit(model, train, nn.CrossEntropyLoss(), opt, epochs=3, scheduler=sched, grad_clip=0.1, progress=False)
+    fit(
+        model,
+        train,
+        nn.CrossEntropyLoss(),
+        opt,
+        epochs=3,
+        scheduler=sched,
+        grad_clip=0.1,
+        progress=False,
+    )
     assert opt.param_groups[0]["lr"] == pytest.approx(0.125)
 
 
@@ -156,8 +207,15 @@ def test_fit_passes_all_but_the_last_batch_item_to_the_model():
     x, y = blobs(64)
     loader = DataLoader(TensorDataset(x, torch.ones(64), y), batch_size=16)
     model = TwoInputs()
-    h = fit(model, loader, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.5),
-            epochs=3, eval_loader=loader, progress=False)
+    h = fit(
+        model,
+        loader,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(model.parameters(), lr=0.5),
+        epochs=3,
+        eval_loader=loader,
+        progress=False,
+    )
     assert h.last("eval_accuracy") > 0.9
 
 
@@ -167,8 +225,16 @@ def test_fit_writes_tensorboard_events(tmp_path):
     train, test = loaders()
     model = linear_model()
     log_dir = tmp_path / "tb" / "run1"
-    h = fit(model, train, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.5),
-            epochs=2, eval_loader=test, log_dir=log_dir, progress=False)
+    h = fit(
+        model,
+        train,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(model.parameters(), lr=0.5),
+        epochs=2,
+        eval_loader=test,
+        log_dir=log_dir,
+        progress=False,
+    )
     events = list(log_dir.glob("events.out.tfevents.*"))
     assert len(events) == 1
     acc = EventAccumulator(str(log_dir))
@@ -184,8 +250,16 @@ def test_fit_log_dir_true_uses_runs_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     train, _ = loaders()
     model = linear_model()
-    fit(model, train, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
-        epochs=1, log_dir=True, name="named", progress=False)
+    fit(
+        model,
+        train,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        epochs=1,
+        log_dir=True,
+        name="named",
+        progress=False,
+    )
     assert list((tmp_path / "runs" / "named").glob("events.out.tfevents.*"))
 
 
@@ -193,8 +267,14 @@ def test_fit_writes_nothing_by_default(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     train, _ = loaders()
     model = linear_model()
-    fit(model, train, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
-        epochs=1, progress=False)
+    fit(
+        model,
+        train,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        epochs=1,
+        progress=False,
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -208,7 +288,9 @@ def test_fit_bad_input():
         fit(model, train, nn.CrossEntropyLoss(), 0.1)
     x, _ = blobs(8)
     bare = DataLoader(x, batch_size=4)  # batches are plain tensors, no target
-    with pytest.raises(TypeError, match=r"expected each batch as a tuple \(inputs\.\.\., target\), found Tensor"):
+    with pytest.raises(
+        TypeError, match=r"expected each batch as a tuple \(inputs\.\.\., target\), found Tensor"
+    ):
         fit(model, bare, nn.CrossEntropyLoss(), opt, progress=False)
 
 
@@ -264,13 +346,23 @@ def test_predict_returns_numpy_predictions_and_targets():
 def train_blobs(lr=0.1, epochs=1):
     train, test = loaders()
     model = nn.Linear(2, 2)  # initialised from the seed run_experiments set
-    return fit(model, train, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=lr),
-               epochs=epochs, eval_loader=test, progress=False)
+    return fit(
+        model,
+        train,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(model.parameters(), lr=lr),
+        epochs=epochs,
+        eval_loader=test,
+        progress=False,
+    )
 
 
 def test_run_experiments_seeds_every_run_the_same():
-    runs = run_experiments({"a": {"lr": 0.05}, "b": {"lr": 0.05}, "c": {"lr": 0.5, "epochs": 2}},
-                           train_blobs, progress=False)
+    runs = run_experiments(
+        {"a": {"lr": 0.05}, "b": {"lr": 0.05}, "c": {"lr": 0.5, "epochs": 2}},
+        train_blobs,
+        progress=False,
+    )
     assert isinstance(runs, Runs) and list(runs) == ["a", "b", "c"]
     assert runs["a"].epochs[0]["train_loss"] == runs["b"].epochs[0]["train_loss"]
     assert runs["c"].name == "c" and runs["c"].config == {"lr": 0.5, "epochs": 2}
@@ -278,11 +370,14 @@ def test_run_experiments_seeds_every_run_the_same():
 
 
 def test_runs_summary_and_best():
-    runs = run_experiments({"slow": {"lr": 0.001}, "fast": {"lr": 0.5, "epochs": 2}},
-                           train_blobs, progress=False)
+    runs = run_experiments(
+        {"slow": {"lr": 0.001}, "fast": {"lr": 0.5, "epochs": 2}}, train_blobs, progress=False
+    )
     table = runs.summary()
     assert list(table.index) == ["slow", "fast"]
-    assert {"lr", "epochs", "train_loss", "eval_accuracy", "best_eval_accuracy", "seconds"} <= set(table.columns)
+    assert {"lr", "epochs", "train_loss", "eval_accuracy", "best_eval_accuracy", "seconds"} <= set(
+        table.columns
+    )
     assert table.loc["fast", "eval_accuracy"] > table.loc["slow", "eval_accuracy"]
     assert runs.best("eval_accuracy") == "fast"
     assert runs.best("eval_loss", mode="min") == "fast"
@@ -291,7 +386,9 @@ def test_runs_summary_and_best():
 def test_run_experiments_bad_input():
     with pytest.raises(ValueError, match="expected a non-empty dict name -> config dict"):
         run_experiments({}, train_blobs)
-    with pytest.raises(TypeError, match="config 'a' must be a dict of keyword arguments, found float"):
+    with pytest.raises(
+        TypeError, match="config 'a' must be a dict of keyword arguments, found float"
+    ):
         run_experiments({"a": 0.1}, train_blobs)
     with pytest.raises(TypeError, match="must return a History .* found float for config 'a'"):
         run_experiments({"a": {}}, lambda: 0.5, progress=False)
@@ -308,9 +405,16 @@ def test_load_or_train_trains_once_then_loads(tmp_path, capsys):
         def run():
             calls.append(1)
             train, test = loaders()
-            return fit(model, train, nn.CrossEntropyLoss(),
-                       torch.optim.SGD(model.parameters(), lr=0.5), epochs=2,
-                       eval_loader=test, progress=False)
+            return fit(
+                model,
+                train,
+                nn.CrossEntropyLoss(),
+                torch.optim.SGD(model.parameters(), lr=0.5),
+                epochs=2,
+                eval_loader=test,
+                progress=False,
+            )
+
         return run
 
     trained = linear_model(seed=1)
@@ -328,7 +432,10 @@ def test_load_or_train_trains_once_then_loads(tmp_path, capsys):
 def test_load_or_train_rejects_foreign_files(tmp_path):
     path = tmp_path / "other.pt"
     torch.save({"state": 1}, path)
-    with pytest.raises(ValueError, match=r"expected a checkpoint written by load_or_train .* found dict with keys \['state'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"expected a checkpoint written by load_or_train .* found dict with keys \['state'\]",
+    ):
         load_or_train(linear_model(), path, lambda: History())
 
 

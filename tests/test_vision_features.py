@@ -38,7 +38,10 @@ def test_vgg19_missing_falls_back_to_the_mirrors_pretrained_mobilenet(no_weights
     w = fx.trunk[0][0].weight
     ref = torch.hub.load_state_dict_from_url(
         "https://download.pytorch.org/models/mobilenet_v2-b0353104.pth",
-        model_dir=str(MIRROR / "torch" / "hub" / "checkpoints"), map_location="cpu", progress=False)
+        model_dir=str(MIRROR / "torch" / "hub" / "checkpoints"),
+        map_location="cpu",
+        progress=False,
+    )
     assert torch.equal(w, ref["features.0.0.weight"])
 
 
@@ -51,8 +54,13 @@ def test_feature_maps_have_the_documented_names_channels_and_strides(monkeypatch
     maps = fx(x)
     assert list(maps) == ["block6", "block1", "block3", "block10", "block13"]
     shapes = {k: tuple(v.shape) for k, v in maps.items()}
-    assert shapes == {"block1": (2, 16, 32, 32), "block3": (2, 24, 16, 16), "block6": (2, 32, 8, 8),
-                      "block10": (2, 64, 4, 4), "block13": (2, 96, 4, 4)}
+    assert shapes == {
+        "block1": (2, 16, 32, 32),
+        "block3": (2, 24, 16, 16),
+        "block6": (2, 32, 8, 8),
+        "block10": (2, 64, 4, 4),
+        "block13": (2, 96, 4, 4),
+    }
     # gradients reach the image, never the weights
     sum(m.pow(2).mean() for m in maps.values()).backward()
     assert x.grad is not None and x.grad.abs().sum() > 0

@@ -22,17 +22,24 @@ import pytest
 from tests.conftest import ROOT
 
 # the cheapest lesson of each track in small mode
-LESSONS = ["notebooks/rl/03_approx_qlearning.ipynb", "notebooks/nlp/05_attention_basics.ipynb",
-           "notebooks/vision/02_style_transfer.ipynb"]
+LESSONS = [
+    "notebooks/rl/03_approx_qlearning.ipynb",
+    "notebooks/nlp/05_attention_basics.ipynb",
+    "notebooks/vision/02_style_transfer.ipynb",
+]
 UV = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
 
-pytestmark = pytest.mark.skipif(not Path(UV).exists() and not shutil.which("uv"),
-                                reason="uv (installed by `make install`) is not available")
+pytestmark = pytest.mark.skipif(
+    not Path(UV).exists() and not shutil.which("uv"),
+    reason="uv (installed by `make install`) is not available",
+)
 
 
 def _run(cmd, **kw):
     done = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
-    assert done.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, (
+        f"{' '.join(map(str, cmd))} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    )
     return done
 
 
@@ -88,8 +95,13 @@ def test_lesson_runs_from_the_wheel_in_an_empty_folder(clean_env, tmp_path, less
     # the kernel ran the clean environment's interpreter and the wheel's package
     where = "".join(o.get("text", "") for o in out.cells[-1].get("outputs", []))
     assert where.split()[0] == str(python) and "site-packages" in where.split()[1], where
-    errors = [o for c in out.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [
+        o
+        for c in out.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not errors, errors
     # the setup cell ran and announced the mode
     assert "mode: SMALL" in "".join(o.get("text", "") for o in out.cells[1].get("outputs", []))

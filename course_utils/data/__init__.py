@@ -59,7 +59,7 @@ class _Missing(DataError):
         self.looked = looked
 
 
-def path(name: str, role: str) -> "Path":  # noqa: F821
+def path(name: str, role: str) -> Path:  # noqa: F821
     """The local path of one file of a dataset (mirror, cache or fresh download)."""
     entry = get_entry(name)
     rf = _file(entry, role)
@@ -123,14 +123,12 @@ def _missing_message(entry: Dataset, role: str, looked: list[str]) -> str:
     if rf.mirror_path:
         fixes.append(f"point COURSE_DATA at a data mirror that has {rf.mirror_path}")
     if rf.urls:
-        fixes.append(
-            f"run `course data fetch {entry.name}` where the network reaches {rf.urls[0]}"
-        )
-    fixes.append(
-        f"or put the file at {config.cache_dir() / entry.name / rf.name} yourself"
-    )
-    mode = "" if config.is_small() or entry.standin is None else (
-        " (small mode, COURSE_SMALL=1, would use a stand-in instead)"
+        fixes.append(f"run `course data fetch {entry.name}` where the network reaches {rf.urls[0]}")
+    fixes.append(f"or put the file at {config.cache_dir() / entry.name / rf.name} yourself")
+    mode = (
+        ""
+        if config.is_small() or entry.standin is None
+        else (" (small mode, COURSE_SMALL=1, would use a stand-in instead)")
     )
     return (
         f"dataset {entry.name!r}: file {rf.name!r} ({role}) was not found{mode}.\n"

@@ -136,9 +136,10 @@ def download(url: str, dest: Path, expected: str | None, desc: str = "") -> str:
     digest = hashlib.sha256()
     try:
         request = urllib.request.Request(url, headers={"User-Agent": "course-utils"})
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response, os.fdopen(
-            fd, "wb"
-        ) as out:
+        with (
+            urllib.request.urlopen(request, timeout=TIMEOUT_S) as response,
+            os.fdopen(fd, "wb") as out,
+        ):
             total = response.headers.get("Content-Length")
             total = int(total) if total and total.isdigit() else None
             received = 0
@@ -151,9 +152,7 @@ def download(url: str, dest: Path, expected: str | None, desc: str = "") -> str:
                     received += len(block)
                     bar.update(len(block))
             if total is not None and received != total:
-                raise DataError(
-                    f"download of {url} stopped after {received} of {total} bytes"
-                )
+                raise DataError(f"download of {url} stopped after {received} of {total} bytes")
         actual = digest.hexdigest()
         if expected is not None and actual != expected:
             raise ChecksumError(
@@ -186,9 +185,7 @@ def fetch_file(dataset: str, rf: RemoteFile) -> Path:
         if rf.sha256 is None:
             tofu_path(dest).write_text(f"{digest}  {rf.name}\n")
         return dest
-    raise DataError(
-        f"dataset {dataset!r}: could not download {rf.name}:\n  " + "\n  ".join(errors)
-    )
+    raise DataError(f"dataset {dataset!r}: could not download {rf.name}:\n  " + "\n  ".join(errors))
 
 
 def locate(dataset: str, rf: RemoteFile, download_ok: bool = True) -> tuple[Path | None, list[str]]:

@@ -18,21 +18,31 @@ _CHIMERA = (
 
 def read_ag_news_csv(path) -> pd.DataFrame:
     """Read the original AG News CSV (``class(1-4),title,description``)."""
-    raw = pd.read_csv(path, header=None, names=["cls", "title", "description"],
-                      dtype={"cls": int, "title": str, "description": str},
-                      keep_default_na=False)
+    raw = pd.read_csv(
+        path,
+        header=None,
+        names=["cls", "title", "description"],
+        dtype={"cls": int, "title": str, "description": str},
+        keep_default_na=False,
+    )
     bad = raw.loc[~raw["cls"].between(1, 4), "cls"]
     if len(bad):
         raise ValueError(
             f"{path}: expected class ids 1-4 in the first column, found {sorted(set(bad))[:5]}"
         )
-    text = (raw["title"].str.strip() + " " + raw["description"].str.replace("\\", " ", regex=False).str.strip())
+    text = (
+        raw["title"].str.strip()
+        + " "
+        + raw["description"].str.replace("\\", " ", regex=False).str.strip()
+    )
     label = raw["cls"] - 1
-    return pd.DataFrame({
-        "text": text,
-        "label": label.astype("int64"),
-        "label_text": label.map(dict(enumerate(AG_NEWS_CLASSES))),
-    })
+    return pd.DataFrame(
+        {
+            "text": text,
+            "label": label.astype("int64"),
+            "label_text": label.map(dict(enumerate(AG_NEWS_CLASSES))),
+        }
+    )
 
 
 def _check_schema(df: pd.DataFrame, path) -> pd.DataFrame:
@@ -75,26 +85,33 @@ def _load_ag_news_subset_all(split):
     return pd.concat(frames, ignore_index=True)
 
 
-register(Dataset(
-    name="ag_news",
-    description="AG News topic classification, 4 classes, 120,000 train / 7,600 test rows",
-    license="AG corpus: academic, non-commercial use",
-    homepage="http://groups.di.unipi.it/~gulli/AG_corpus_of_news_articles.html",
-    files={
-        "train": RemoteFile(
-            "train.csv", urls=(f"{_AG_CSV}/train.csv",), sha256=None, size=None,  # about 29 MB
-        ),
-        "test": RemoteFile(
-            "test.csv", urls=(f"{_AG_CSV}/test.csv",),
-            sha256="521465c2428ed7f02f8d6db6ffdd4b5447c1c701962353eb2c40d548c3c85699",
-            size=1857427, mirror_path="ag_news/csv/test.csv",
-        ),
-    },
-    splits=("train", "test"),
-    loader=_load_ag_news,
-    standin=_ag_news_standin,
-    notes="The train split's checksum is not known offline: trusted on first download.",
-))
+register(
+    Dataset(
+        name="ag_news",
+        description="AG News topic classification, 4 classes, 120,000 train / 7,600 test rows",
+        license="AG corpus: academic, non-commercial use",
+        homepage="http://groups.di.unipi.it/~gulli/AG_corpus_of_news_articles.html",
+        files={
+            "train": RemoteFile(
+                "train.csv",
+                urls=(f"{_AG_CSV}/train.csv",),
+                sha256=None,
+                size=None,  # about 29 MB
+            ),
+            "test": RemoteFile(
+                "test.csv",
+                urls=(f"{_AG_CSV}/test.csv",),
+                sha256="521465c2428ed7f02f8d6db6ffdd4b5447c1c701962353eb2c40d548c3c85699",
+                size=1857427,
+                mirror_path="ag_news/csv/test.csv",
+            ),
+        },
+        splits=("train", "test"),
+        loader=_load_ag_news,
+        standin=_ag_news_standin,
+        notes="The train split's checksum is not known offline: trusted on first download.",
+    )
+)
 
 
 def _load_ag_news_subset(get, split):
@@ -102,35 +119,43 @@ def _load_ag_news_subset(get, split):
     return _check_schema(pd.read_parquet(path), path)
 
 
-AG_NEWS_SUBSET = register(Dataset(
-    name="ag_news_subset",
-    description="2,000 train + 2,000 validation rows from AG News train, first 2,000 test rows",
-    license="AG corpus: academic, non-commercial use",
-    homepage="https://github.com/cjanowski/project-chimera",
-    files={
-        "train": RemoteFile(
-            "train.parquet", urls=(f"{_CHIMERA}/train/train.parquet",),
-            sha256="a02d415cef4d3533cc6af05e7c7c994d76d8fa85ce611285e3aa627b0b64d18a",
-            size=336669, mirror_path="ag_news/subset/train.parquet",
+AG_NEWS_SUBSET = register(
+    Dataset(
+        name="ag_news_subset",
+        description="2,000 train + 2,000 validation rows from AG News train, first 2,000 test rows",
+        license="AG corpus: academic, non-commercial use",
+        homepage="https://github.com/cjanowski/project-chimera",
+        files={
+            "train": RemoteFile(
+                "train.parquet",
+                urls=(f"{_CHIMERA}/train/train.parquet",),
+                sha256="a02d415cef4d3533cc6af05e7c7c994d76d8fa85ce611285e3aa627b0b64d18a",
+                size=336669,
+                mirror_path="ag_news/subset/train.parquet",
+            ),
+            "validation": RemoteFile(
+                "validation.parquet",
+                urls=(f"{_CHIMERA}/validation/validation.parquet",),
+                sha256="aa3284249e4a0e566c9e2b5661f540deaf034b39974a891ccc959575bb330b89",
+                size=333166,
+                mirror_path="ag_news/subset/validation.parquet",
+            ),
+            "test": RemoteFile(
+                "test.parquet",
+                urls=(f"{_CHIMERA}/test/test.parquet",),
+                sha256="533252e371a683b0819bed8132124ce67f26b9a879c764cc9f2260b650352236",
+                size=329600,
+                mirror_path="ag_news/subset/test.parquet",
+            ),
+        },
+        splits=("train", "validation", "test"),
+        loader=_load_ag_news_subset,
+        standin=lambda split: (
+            ag_news_like(2000, seed={"train": 0, "validation": 2, "test": 1}[split]),
+            "generated four-class news-like sentences (course_utils.data.standins)",
         ),
-        "validation": RemoteFile(
-            "validation.parquet", urls=(f"{_CHIMERA}/validation/validation.parquet",),
-            sha256="aa3284249e4a0e566c9e2b5661f540deaf034b39974a891ccc959575bb330b89",
-            size=333166, mirror_path="ag_news/subset/validation.parquet",
-        ),
-        "test": RemoteFile(
-            "test.parquet", urls=(f"{_CHIMERA}/test/test.parquet",),
-            sha256="533252e371a683b0819bed8132124ce67f26b9a879c764cc9f2260b650352236",
-            size=329600, mirror_path="ag_news/subset/test.parquet",
-        ),
-    },
-    splits=("train", "validation", "test"),
-    loader=_load_ag_news_subset,
-    standin=lambda split: (
-        ag_news_like(2000, seed={"train": 0, "validation": 2, "test": 1}[split]),
-        "generated four-class news-like sentences (course_utils.data.standins)",
-    ),
-))
+    )
+)
 
 
 # -------------------------------------------------------------------- toxic comments
@@ -149,8 +174,10 @@ def toxic_bucket(text: str) -> int:
 
 def _check_toxic_split(split: str | None) -> None:
     if split is not None and split not in TOXIC_SPLITS:
-        raise ValueError(f"dataset 'toxic_comments' has no split {split!r}; expected one of "
-                         f"{list(TOXIC_SPLITS)} (or none: all rows)")
+        raise ValueError(
+            f"dataset 'toxic_comments' has no split {split!r}; expected one of "
+            f"{list(TOXIC_SPLITS)} (or none: all rows)"
+        )
 
 
 def toxic_split(df: pd.DataFrame, split: str | None) -> pd.DataFrame:
@@ -177,27 +204,35 @@ def _load_toxic(get, split):
 def _toxic_standin(split):
     from course_utils.data.standins import toxic_like
 
-    return (toxic_split(toxic_like(1000), split),
-            "generated polite and rude comments (course_utils.data.standins)")
+    return (
+        toxic_split(toxic_like(1000), split),
+        "generated polite and rude comments (course_utils.data.standins)",
+    )
 
 
-register(Dataset(
-    name="toxic_comments",
-    description="1,000 Wikipedia talk-page comments labelled should_ban (0/1); "
-                "split='train' (about 4/5) or 'heldout' (about 1/5, by a hash of the text)",
-    license="Wikipedia talk pages, CC BY-SA",
-    homepage="https://github.com/yandexdataschool/nlp_course/tree/master/week02_classification",
-    files={"comments": RemoteFile(
-        "comments.tsv", urls=(f"{_NLP_COURSE}/week02_classification/comments.tsv",),
-        sha256="e9369e93c3a5206d6d76f09c4f226e6e7a86c3769ae347ba29a00ae820fcf846",
-        size=353358, mirror_path="toxic_comments/comments.tsv",
-    )},
-    loader=_load_toxic,
-    standin=_toxic_standin,
-    notes="Splits (optional): split='heldout' is the comments whose SHA-256 of the UTF-8 "
-          "text is 0 modulo 5 (196 of the 1,000), split='train' the rest (804); no split "
-          "or split='all' gives every row. Homework 1's grader keeps the held-out rows.",
-))
+register(
+    Dataset(
+        name="toxic_comments",
+        description="1,000 Wikipedia talk-page comments labelled should_ban (0/1); "
+        "split='train' (about 4/5) or 'heldout' (about 1/5, by a hash of the text)",
+        license="Wikipedia talk pages, CC BY-SA",
+        homepage="https://github.com/yandexdataschool/nlp_course/tree/master/week02_classification",
+        files={
+            "comments": RemoteFile(
+                "comments.tsv",
+                urls=(f"{_NLP_COURSE}/week02_classification/comments.tsv",),
+                sha256="e9369e93c3a5206d6d76f09c4f226e6e7a86c3769ae347ba29a00ae820fcf846",
+                size=353358,
+                mirror_path="toxic_comments/comments.tsv",
+            )
+        },
+        loader=_load_toxic,
+        standin=_toxic_standin,
+        notes="Splits (optional): split='heldout' is the comments whose SHA-256 of the UTF-8 "
+        "text is 0 modulo 5 (196 of the 1,000), split='train' the rest (804); no split "
+        "or split='all' gives every row. Homework 1's grader keeps the held-out rows.",
+    )
+)
 
 
 # ----------------------------------------------------------------------------- GloVe
@@ -208,26 +243,36 @@ def _load_glove(get, split, limit: int | None = None):
     return KeyedVectors.load_word2vec_format(get("vectors"), binary=False, limit=limit)
 
 
-register(Dataset(
-    name="glove-wiki-gigaword-50",
-    description="GloVe 6B 50-d word vectors (Wikipedia + Gigaword), word2vec text format",
-    license="PDDL 1.0",
-    homepage="https://nlp.stanford.edu/projects/glove/",
-    files={"vectors": RemoteFile(
-        "glove-wiki-gigaword-50.gz",
-        urls=("https://github.com/RaRe-Technologies/gensim-data/releases/download/"
-              "glove-wiki-gigaword-50/glove-wiki-gigaword-50.gz",),
-        sha256=None, size=None, mirror_path="gensim-data/glove-wiki-gigaword-50/glove-wiki-gigaword-50.gz",
-        # the mirror keeps only the 100,000 most frequent of the 400,000 words
-        mirror_sha256="bd20cec246bf8f80685b3e1c99e7ace7ebc2f7c390b5ec7886d610d037459989",
-    )},
-    loader=_load_glove,
-    standin=lambda split, limit=None: (
-        __import__("course_utils.data.standins", fromlist=["small_word_vectors"]).small_word_vectors(50),
-        "50-d Word2Vec vectors trained on gensim's bundled Lee corpus, not GloVe",
-    ),
-    notes="The online file's checksum is not known offline: trusted on first download.",
-))
+register(
+    Dataset(
+        name="glove-wiki-gigaword-50",
+        description="GloVe 6B 50-d word vectors (Wikipedia + Gigaword), word2vec text format",
+        license="PDDL 1.0",
+        homepage="https://nlp.stanford.edu/projects/glove/",
+        files={
+            "vectors": RemoteFile(
+                "glove-wiki-gigaword-50.gz",
+                urls=(
+                    "https://github.com/RaRe-Technologies/gensim-data/releases/download/"
+                    "glove-wiki-gigaword-50/glove-wiki-gigaword-50.gz",
+                ),
+                sha256=None,
+                size=None,
+                mirror_path="gensim-data/glove-wiki-gigaword-50/glove-wiki-gigaword-50.gz",
+                # the mirror keeps only the 100,000 most frequent of the 400,000 words
+                mirror_sha256="bd20cec246bf8f80685b3e1c99e7ace7ebc2f7c390b5ec7886d610d037459989",
+            )
+        },
+        loader=_load_glove,
+        standin=lambda split, limit=None: (
+            __import__(
+                "course_utils.data.standins", fromlist=["small_word_vectors"]
+            ).small_word_vectors(50),
+            "50-d Word2Vec vectors trained on gensim's bundled Lee corpus, not GloVe",
+        ),
+        notes="The online file's checksum is not known offline: trusted on first download.",
+    )
+)
 
 
 def _standins():
@@ -250,8 +295,14 @@ _M30K_FILES = {  # file -> (sha256, size)
     "train.en.gz": ("d79cfa999dd4c51d2cb42499b6796d5a882c3a8a961923c25a898c90f8bbd56f", 568929),
     "val.de.gz": ("f0cba2f995189cf5770f29a8a9a537a3ad3f51657ad873405082ff6863a5e75a", 24681),
     "val.en.gz": ("14f7d25ddd868909a9213e361768460edcacdd6ab9d1e77b92560dc10c10dc28", 21650),
-    "test_2016_flickr.de.gz": ("9204244e408ccb38d2a55cfcd344df15005fc42a07a6e55ca6c52b6ababb8cc8", 22890),
-    "test_2016_flickr.en.gz": ("611d361c6334bc7246101d48097c13cf5c4413c5befc793cc629934359d532d9", 21077),
+    "test_2016_flickr.de.gz": (
+        "9204244e408ccb38d2a55cfcd344df15005fc42a07a6e55ca6c52b6ababb8cc8",
+        22890,
+    ),
+    "test_2016_flickr.en.gz": (
+        "611d361c6334bc7246101d48097c13cf5c4413c5befc793cc629934359d532d9",
+        21077,
+    ),
 }
 
 
@@ -273,34 +324,36 @@ def _load_multi30k(get, split):
     return list(zip(de, en))
 
 
-register(Dataset(
-    name="multi30k",
-    description="Multi30k task 1 German-English image descriptions: (de, en) sentence pairs, "
-    "29,000 train / 1,014 valid / 1,000 test2016",
-    license="research and education (Flickr30K-derived; see the repository's README)",
-    homepage="https://github.com/multi30k/dataset",
-    files={
-        f"{split}.{lang}": RemoteFile(
-            f"{stem}.{lang}.gz",
-            urls=tuple(f"{base}/{stem}.{lang}.gz" for base in _M30K_URLS),
-            sha256=_M30K_FILES[f"{stem}.{lang}.gz"][0],
-            size=_M30K_FILES[f"{stem}.{lang}.gz"][1],
-            mirror_path=f"multi30k/{stem}.{lang}.gz",
-        )
-        for split, stem in _M30K_STEMS.items()
-        for lang in ("de", "en")
-    },
-    splits=("train", "valid", "test2016"),
-    loader=_load_multi30k,
-    standin=lambda split: (
-        _standins().multi30k_like(
-            {"train": 3000, "valid": 300, "test2016": 300}[split],
-            seed={"train": 0, "valid": 1, "test2016": 2}[split],
+register(
+    Dataset(
+        name="multi30k",
+        description="Multi30k task 1 German-English image descriptions: (de, en) sentence pairs, "
+        "29,000 train / 1,014 valid / 1,000 test2016",
+        license="research and education (Flickr30K-derived; see the repository's README)",
+        homepage="https://github.com/multi30k/dataset",
+        files={
+            f"{split}.{lang}": RemoteFile(
+                f"{stem}.{lang}.gz",
+                urls=tuple(f"{base}/{stem}.{lang}.gz" for base in _M30K_URLS),
+                sha256=_M30K_FILES[f"{stem}.{lang}.gz"][0],
+                size=_M30K_FILES[f"{stem}.{lang}.gz"][1],
+                mirror_path=f"multi30k/{stem}.{lang}.gz",
+            )
+            for split, stem in _M30K_STEMS.items()
+            for lang in ("de", "en")
+        },
+        splits=("train", "valid", "test2016"),
+        loader=_load_multi30k,
+        standin=lambda split: (
+            _standins().multi30k_like(
+                {"train": 3000, "valid": 300, "test2016": 300}[split],
+                seed={"train": 0, "valid": 1, "test2016": 2}[split],
+            ),
+            "generated German-English sentence pairs from a small grammar (course_utils.data.standins)",
         ),
-        "generated German-English sentence pairs from a small grammar (course_utils.data.standins)",
-    ),
-    notes="Raw (untokenised) sentences, one per line, the two languages line-aligned.",
-))
+        notes="Raw (untokenised) sentences, one per line, the two languages line-aligned.",
+    )
+)
 
 
 # ---------------------------------------------------------------- he_translit
@@ -319,28 +372,35 @@ def _load_he_translit(get, split):
     return pairs
 
 
-register(Dataset(
-    name="he_translit",
-    description="Hebrew words (with niqqud) and their Latin pronunciation, 7,056 pairs",
-    license="Wiktionary-derived, CC BY-SA",
-    homepage="https://github.com/yandexdataschool/Practical_RL/tree/master/week07_seq2seq",
-    files={"pairs": RemoteFile(
-        "he-pron-wiktionary.txt",
-        urls=("https://raw.githubusercontent.com/yandexdataschool/Practical_RL/master/"
-              "week07_seq2seq/he-pron-wiktionary.txt",),
-        sha256="659e070e0aa2640aa9d9665e1997a6401318e1623dd013a10833d886426439fb",
-        size=171863, mirror_path="he_translit/he-pron-wiktionary.txt",
-    )},
-    loader=_load_he_translit,
-    standin=lambda split: (
-        _standins().translit_like(2000),
-        "generated Hebrew-script syllable words with rule-based Latin readings "
-        "(course_utils.data.standins), not real Hebrew words",
-    ),
-    notes="Some entries are several words (a space inside both sides); some Hebrew words "
-    "appear more than once with different readings; the text is returned as is (26 entries begin "
-    "with a maqaf or an invisible U+200E left-to-right mark).",
-))
+register(
+    Dataset(
+        name="he_translit",
+        description="Hebrew words (with niqqud) and their Latin pronunciation, 7,056 pairs",
+        license="Wiktionary-derived, CC BY-SA",
+        homepage="https://github.com/yandexdataschool/Practical_RL/tree/master/week07_seq2seq",
+        files={
+            "pairs": RemoteFile(
+                "he-pron-wiktionary.txt",
+                urls=(
+                    "https://raw.githubusercontent.com/yandexdataschool/Practical_RL/master/"
+                    "week07_seq2seq/he-pron-wiktionary.txt",
+                ),
+                sha256="659e070e0aa2640aa9d9665e1997a6401318e1623dd013a10833d886426439fb",
+                size=171863,
+                mirror_path="he_translit/he-pron-wiktionary.txt",
+            )
+        },
+        loader=_load_he_translit,
+        standin=lambda split: (
+            _standins().translit_like(2000),
+            "generated Hebrew-script syllable words with rule-based Latin readings "
+            "(course_utils.data.standins), not real Hebrew words",
+        ),
+        notes="Some entries are several words (a space inside both sides); some Hebrew words "
+        "appear more than once with different readings; the text is returned as is (26 entries begin "
+        "with a maqaf or an invisible U+200E left-to-right mark).",
+    )
+)
 
 
 # ------------------------------------------------------------ uk_ru_dictionary
@@ -353,7 +413,9 @@ def _read_pairs_tsv(path) -> list[tuple[str, str]]:
                 continue
             parts = line.split("\t")
             if len(parts) != 2:
-                raise ValueError(f"{path}:{lineno}: expected 'ukrainian<TAB>russian', found {line!r}")
+                raise ValueError(
+                    f"{path}:{lineno}: expected 'ukrainian<TAB>russian', found {line!r}"
+                )
             pairs.append((parts[0].strip(), parts[1].strip()))
     return pairs
 
@@ -380,35 +442,43 @@ def _uk_ru_standin(split):
     return chosen, f"{len(chosen)} common Ukrainian-Russian word pairs written by hand"
 
 
-register(Dataset(
-    name="uk_ru_dictionary",
-    description="Ukrainian-Russian word pairs (1,927 train / 400 test; a word may have several "
-    "translations) and a short Ukrainian fairy tale (split='fairy_tale', a str)",
-    license="MIT (yandexdataschool/nlp_course repository)",
-    homepage="https://github.com/yandexdataschool/nlp_course/tree/master/week01_embeddings",
-    files={
-        "train": RemoteFile(
-            "ukr_rus.train.txt", urls=(f"{_NLP_COURSE}/week01_embeddings/ukr_rus.train.txt",),
-            sha256="b4616d981c026a7205ae3a5fd04344a670809817d93c040d4fb99c53e59f0da3",
-            size=59351, mirror_path="uk_ru_dictionary/ukr_rus.train.txt",
-        ),
-        "test": RemoteFile(
-            "ukr_rus.test.txt", urls=(f"{_NLP_COURSE}/week01_embeddings/ukr_rus.test.txt",),
-            sha256="3c6890298a3d17ad70432fa0674e58e3f4a857d60870130c2db74a8412c7d82a",
-            size=12188, mirror_path="uk_ru_dictionary/ukr_rus.test.txt",
-        ),
-        "fairy_tale": RemoteFile(
-            "fairy_tale.txt", urls=(f"{_NLP_COURSE}/week01_embeddings/fairy_tale.txt",),
-            sha256="6819bcca4ee8aca5730abf391d6e26ac06eaab6dc64a79e8dc9ab95e35555967",
-            size=9191, mirror_path="uk_ru_dictionary/fairy_tale.txt",
-        ),
-    },
-    splits=("train", "test", "fairy_tale"),
-    loader=_load_uk_ru,
-    standin=_uk_ru_standin,
-    notes="The fastText Ukrainian/Russian vectors that go with it are not registered "
-    "(several GB, not mirrored).",
-))
+register(
+    Dataset(
+        name="uk_ru_dictionary",
+        description="Ukrainian-Russian word pairs (1,927 train / 400 test; a word may have several "
+        "translations) and a short Ukrainian fairy tale (split='fairy_tale', a str)",
+        license="MIT (yandexdataschool/nlp_course repository)",
+        homepage="https://github.com/yandexdataschool/nlp_course/tree/master/week01_embeddings",
+        files={
+            "train": RemoteFile(
+                "ukr_rus.train.txt",
+                urls=(f"{_NLP_COURSE}/week01_embeddings/ukr_rus.train.txt",),
+                sha256="b4616d981c026a7205ae3a5fd04344a670809817d93c040d4fb99c53e59f0da3",
+                size=59351,
+                mirror_path="uk_ru_dictionary/ukr_rus.train.txt",
+            ),
+            "test": RemoteFile(
+                "ukr_rus.test.txt",
+                urls=(f"{_NLP_COURSE}/week01_embeddings/ukr_rus.test.txt",),
+                sha256="3c6890298a3d17ad70432fa0674e58e3f4a857d60870130c2db74a8412c7d82a",
+                size=12188,
+                mirror_path="uk_ru_dictionary/ukr_rus.test.txt",
+            ),
+            "fairy_tale": RemoteFile(
+                "fairy_tale.txt",
+                urls=(f"{_NLP_COURSE}/week01_embeddings/fairy_tale.txt",),
+                sha256="6819bcca4ee8aca5730abf391d6e26ac06eaab6dc64a79e8dc9ab95e35555967",
+                size=9191,
+                mirror_path="uk_ru_dictionary/fairy_tale.txt",
+            ),
+        },
+        splits=("train", "test", "fairy_tale"),
+        loader=_load_uk_ru,
+        standin=_uk_ru_standin,
+        notes="The fastText Ukrainian/Russian vectors that go with it are not registered "
+        "(several GB, not mirrored).",
+    )
+)
 
 
 # ---------------------------------------------------------------- ud_english_ewt
@@ -428,45 +498,56 @@ def _load_ud(get, split, fields=("form", "upos")):
     return read_conllu(get(split), fields=fields)
 
 
-register(Dataset(
-    name="ud_english_ewt",
-    description="Universal Dependencies English Web Treebank r2.16, sentences of (word, UPOS): "
-    "about 12,500 train (online only) / 2,001 dev / 2,077 test",
-    license="CC BY-SA 4.0",
-    homepage="https://github.com/UniversalDependencies/UD_English-EWT",
-    files={
-        "train": RemoteFile(
-            "en_ewt-ud-train.conllu", urls=tuple(f"{u}/en_ewt-ud-train.conllu" for u in _UD_URLS),
-            sha256=None, size=None,  # about 15 MB
+register(
+    Dataset(
+        name="ud_english_ewt",
+        description="Universal Dependencies English Web Treebank r2.16, sentences of (word, UPOS): "
+        "about 12,500 train (online only) / 2,001 dev / 2,077 test",
+        license="CC BY-SA 4.0",
+        homepage="https://github.com/UniversalDependencies/UD_English-EWT",
+        files={
+            "train": RemoteFile(
+                "en_ewt-ud-train.conllu",
+                urls=tuple(f"{u}/en_ewt-ud-train.conllu" for u in _UD_URLS),
+                sha256=None,
+                size=None,  # about 15 MB
+            ),
+            "dev": RemoteFile(
+                "en_ewt-ud-dev.conllu",
+                urls=tuple(f"{u}/en_ewt-ud-dev.conllu" for u in _UD_URLS),
+                sha256="531a54ff90d6ab12201c5a50c3e78e6ddac4de69abc4bce5d275d3cd29efe2b6",
+                size=1805545,
+                mirror_path="ud_english_ewt/en_ewt-ud-dev.conllu",
+            ),
+            "test": RemoteFile(
+                "en_ewt-ud-test.conllu",
+                urls=tuple(f"{u}/en_ewt-ud-test.conllu" for u in _UD_URLS),
+                sha256="e266e515a0a7547657ed3d90d9ba46487d6bd251f27ad4269d4e8a427c8555cd",
+                size=1804515,
+                mirror_path="ud_english_ewt/en_ewt-ud-test.conllu",
+            ),
+        },
+        splits=("train", "dev", "test"),
+        loader=_load_ud,
+        standin=lambda split, fields=("form", "upos"): (
+            _ud_standin(split, fields),
+            "generated English sentences with UPOS tags from a small grammar (course_utils.data.standins)",
         ),
-        "dev": RemoteFile(
-            "en_ewt-ud-dev.conllu", urls=tuple(f"{u}/en_ewt-ud-dev.conllu" for u in _UD_URLS),
-            sha256="531a54ff90d6ab12201c5a50c3e78e6ddac4de69abc4bce5d275d3cd29efe2b6",
-            size=1805545, mirror_path="ud_english_ewt/en_ewt-ud-dev.conllu",
-        ),
-        "test": RemoteFile(
-            "en_ewt-ud-test.conllu", urls=tuple(f"{u}/en_ewt-ud-test.conllu" for u in _UD_URLS),
-            sha256="e266e515a0a7547657ed3d90d9ba46487d6bd251f27ad4269d4e8a427c8555cd",
-            size=1804515, mirror_path="ud_english_ewt/en_ewt-ud-test.conllu",
-        ),
-    },
-    splits=("train", "dev", "test"),
-    loader=_load_ud,
-    standin=lambda split, fields=("form", "upos"): (
-        _ud_standin(split, fields),
-        "generated English sentences with UPOS tags from a small grammar (course_utils.data.standins)",
-    ),
-    notes="The train split's checksum is not known offline: trusted on first download. "
-    "Multiword tokens (1-2) and empty nodes (8.1) are skipped; fields= picks other columns.",
-))
+        notes="The train split's checksum is not known offline: trusted on first download. "
+        "Multiword tokens (1-2) and empty nodes (8.1) are skipped; fields= picks other columns.",
+    )
+)
 
 
 def _ud_standin(split, fields):
     if tuple(fields) != ("form", "upos"):
-        raise ValueError(f"the ud_english_ewt stand-in has only fields ('form', 'upos'), not {fields!r}")
+        raise ValueError(
+            f"the ud_english_ewt stand-in has only fields ('form', 'upos'), not {fields!r}"
+        )
     return _standins().tagged_sentences_like(
         {"train": 4000, "dev": 1000, "test": 1000}[split],
-        seed={"train": 10, "dev": 11, "test": 12}[split], tagset="upos",
+        seed={"train": 10, "dev": 11, "test": 12}[split],
+        tagset="upos",
     )
 
 
@@ -515,34 +596,39 @@ def _load_brown(get, split, categories=None, tagset="universal", limit=None):
     return [list(s) for s in sents]
 
 
-register(Dataset(
-    name="brown",
-    description="Brown corpus through NLTK: 57,340 tagged sentences (15 categories), "
-    "universal tagset by default",
-    license="May be used for non-commercial purposes (NLTK data)",
-    homepage="https://www.nltk.org/nltk_data/",
-    files={
-        "brown": RemoteFile(
-            "corpora/brown.zip", urls=tuple(f"{u}/corpora/brown.zip" for u in _NLTK_URLS),
-            sha256="9b275f9b3b95d7bd66ccfb7cd259f445a13bbe5d1f4107aba09fd3e8364bafa6",
-            size=3314357, mirror_path="nltk_data/corpora/brown.zip",
+register(
+    Dataset(
+        name="brown",
+        description="Brown corpus through NLTK: 57,340 tagged sentences (15 categories), "
+        "universal tagset by default",
+        license="May be used for non-commercial purposes (NLTK data)",
+        homepage="https://www.nltk.org/nltk_data/",
+        files={
+            "brown": RemoteFile(
+                "corpora/brown.zip",
+                urls=tuple(f"{u}/corpora/brown.zip" for u in _NLTK_URLS),
+                sha256="9b275f9b3b95d7bd66ccfb7cd259f445a13bbe5d1f4107aba09fd3e8364bafa6",
+                size=3314357,
+                mirror_path="nltk_data/corpora/brown.zip",
+            ),
+            "universal_tagset": RemoteFile(
+                "taggers/universal_tagset.zip",
+                urls=tuple(f"{u}/taggers/universal_tagset.zip" for u in _NLTK_URLS),
+                sha256="d490e1ae8f5625dcdfdda04be15c22a2aade8c2561a36a61edcdf0c7d6aa8352",
+                size=19095,
+                mirror_path="nltk_data/taggers/universal_tagset.zip",
+            ),
+        },
+        loader=_load_brown,
+        standin=lambda split, categories=None, tagset="universal", limit=None: (
+            _standins().tagged_sentences_like(min(limit or 3000, 3000), seed=20),
+            "generated English sentences with universal tags from a small grammar "
+            "(course_utils.data.standins), not Brown",
         ),
-        "universal_tagset": RemoteFile(
-            "taggers/universal_tagset.zip",
-            urls=tuple(f"{u}/taggers/universal_tagset.zip" for u in _NLTK_URLS),
-            sha256="d490e1ae8f5625dcdfdda04be15c22a2aade8c2561a36a61edcdf0c7d6aa8352",
-            size=19095, mirror_path="nltk_data/taggers/universal_tagset.zip",
-        ),
-    },
-    loader=_load_brown,
-    standin=lambda split, categories=None, tagset="universal", limit=None: (
-        _standins().tagged_sentences_like(min(limit or 3000, 3000), seed=20),
-        "generated English sentences with universal tags from a small grammar "
-        "(course_utils.data.standins), not Brown",
-    ),
-    notes="load('brown', categories=['news'], tagset='universal'|None, limit=N). NLTK_DATA or "
-    "nltk.download('brown'); nltk.download('universal_tagset') also work.",
-))
+        notes="load('brown', categories=['news'], tagset='universal'|None, limit=N). NLTK_DATA or "
+        "nltk.download('brown'); nltk.download('universal_tagset') also work.",
+    )
+)
 
 
 # ------------------------------------------------------------- questions-words
@@ -552,17 +638,19 @@ def _load_questions_words(get, split, sections=None, lower=False):
     return read_analogies(sections=sections, lower=lower)
 
 
-register(Dataset(
-    name="questions-words",
-    description="Word analogies of Mikolov et al. (2013), 19,544 in 14 sections, shipped in gensim: "
-    "{section: [(a, b, c, d), ...]}",
-    license="Apache-2.0 (word2vec); file shipped in gensim (LGPL-2.1)",
-    homepage="https://code.google.com/archive/p/word2vec/",
-    files={},
-    loader=_load_questions_words,
-    notes="No download: gensim.test.utils.datapath('questions-words.txt'). "
-    "load('questions-words', sections=[...], lower=True).",
-))
+register(
+    Dataset(
+        name="questions-words",
+        description="Word analogies of Mikolov et al. (2013), 19,544 in 14 sections, shipped in gensim: "
+        "{section: [(a, b, c, d), ...]}",
+        license="Apache-2.0 (word2vec); file shipped in gensim (LGPL-2.1)",
+        homepage="https://code.google.com/archive/p/word2vec/",
+        files={},
+        loader=_load_questions_words,
+        notes="No download: gensim.test.utils.datapath('questions-words.txt'). "
+        "load('questions-words', sections=[...], lower=True).",
+    )
+)
+from course_utils.data import loaders_captions as _loaders_captions  # noqa: E402,F401  (flickr8k)
 from course_utils.data import loaders_fasttext, loaders_jobs  # noqa: E402,F401  (more entries)
 from course_utils.data import loaders_vision as _loaders_vision  # noqa: E402,F401  (vision entries)
-from course_utils.data import loaders_captions as _loaders_captions  # noqa: E402,F401  (flickr8k)

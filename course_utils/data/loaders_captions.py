@@ -51,8 +51,14 @@ from course_utils.data.fetch import DataError, RemoteFile
 from course_utils.data.registry import Dataset, register
 
 __all__ = [
-    "FLICKR8K_SPLIT_FILES", "IMAGE_FOLDER", "TOKEN_FILE", "LazyImages", "PhotoCaptions",
-    "extract_images", "parse_flickr8k_tokens", "parse_image_list",
+    "FLICKR8K_SPLIT_FILES",
+    "IMAGE_FOLDER",
+    "TOKEN_FILE",
+    "LazyImages",
+    "PhotoCaptions",
+    "extract_images",
+    "parse_flickr8k_tokens",
+    "parse_image_list",
 ]
 
 _RELEASE = "https://github.com/jbrownlee/Datasets/releases/download/Flickr8k"
@@ -73,7 +79,7 @@ OFFLINE_HINT = (
     f"Flickr8k_text.zip from {_RELEASE.replace('/download/', '/tag/')}. Put them in "
     "{cache} (or in $COURSE_DATA/flickr8k/ for a shared mirror), or run "
     "`course data fetch flickr8k` where the network reaches github.com. "
-    'The captioning notebook runs without them on its generated shapes: set '
+    "The captioning notebook runs without them on its generated shapes: set "
     'CAPTION_DATA = "shapes" in it (or the environment variable COURSE_CAPTION_DATA=shapes).'
 )
 
@@ -106,11 +112,14 @@ def parse_flickr8k_tokens(text, source: str = TOKEN_FILE) -> dict[str, list[str]
         if not tab or m is None or not caption.strip():
             raise DataError(
                 f"{source}, line {number}: expected 'IMAGE.jpg#K<TAB>caption' "
-                f"(K a caption number), found {line[:80]!r}")
+                f"(K a caption number), found {line[:80]!r}"
+            )
         found.setdefault(m["name"], []).append((int(m["k"]), caption.strip()))
     if not found:
         raise DataError(f"{source}: no captions found (an empty or truncated file)")
-    return {name: [c for _, c in sorted(caps, key=lambda kc: kc[0])] for name, caps in found.items()}
+    return {
+        name: [c for _, c in sorted(caps, key=lambda kc: kc[0])] for name, caps in found.items()
+    }
 
 
 def parse_image_list(text, source: str = "image list") -> list[str]:
@@ -121,15 +130,22 @@ def parse_image_list(text, source: str = "image list") -> list[str]:
         if not name:
             continue
         if "\t" in name or "#" in name or not name.lower().endswith(_IMAGE_SUFFIXES):
-            raise DataError(f"{source}, line {number}: expected one image file name, found {line[:80]!r}")
+            raise DataError(
+                f"{source}, line {number}: expected one image file name, found {line[:80]!r}"
+            )
         names.append(name)
     return names
 
 
 def _read_member(zf: zipfile.ZipFile, zip_path: Path, basename: str) -> bytes:
     """The bytes of the member whose file name is ``basename`` (any folder)."""
-    matches = [i for i in zf.infolist() if not i.is_dir() and "__MACOSX" not in i.filename
-               and PurePosixPath(i.filename).name == basename]
+    matches = [
+        i
+        for i in zf.infolist()
+        if not i.is_dir()
+        and "__MACOSX" not in i.filename
+        and PurePosixPath(i.filename).name == basename
+    ]
     if not matches:
         raise DataError(f"{zip_path}: no file {basename!r} inside; is this Flickr8k_text.zip?")
     return zf.read(matches[0])
@@ -144,10 +160,13 @@ def read_text_zip(zip_path: Path) -> tuple[dict[str, list[str]], dict[str, list[
     zip_path = Path(zip_path)
     try:
         with zipfile.ZipFile(zip_path) as zf:
-            captions = parse_flickr8k_tokens(_read_member(zf, zip_path, TOKEN_FILE),
-                                             f"{zip_path.name}:{TOKEN_FILE}")
-            splits = {s: parse_image_list(_read_member(zf, zip_path, f), f"{zip_path.name}:{f}")
-                      for s, f in FLICKR8K_SPLIT_FILES.items()}
+            captions = parse_flickr8k_tokens(
+                _read_member(zf, zip_path, TOKEN_FILE), f"{zip_path.name}:{TOKEN_FILE}"
+            )
+            splits = {
+                s: parse_image_list(_read_member(zf, zip_path, f), f"{zip_path.name}:{f}")
+                for s, f in FLICKR8K_SPLIT_FILES.items()
+            }
     except zipfile.BadZipFile as exc:
         raise _unreadable(zip_path, exc) from None
     return captions, splits
@@ -156,8 +175,12 @@ def read_text_zip(zip_path: Path) -> tuple[dict[str, list[str]], dict[str, list[
 # ------------------------------------------------------------------- the images
 def _is_image_member(info: zipfile.ZipInfo) -> bool:
     p = PurePosixPath(info.filename)
-    return (not info.is_dir() and "__MACOSX" not in p.parts and not p.name.startswith("._")
-            and p.name.lower().endswith(_IMAGE_SUFFIXES))
+    return (
+        not info.is_dir()
+        and "__MACOSX" not in p.parts
+        and not p.name.startswith("._")
+        and p.name.lower().endswith(_IMAGE_SUFFIXES)
+    )
 
 
 def extract_images(zip_path: Path, progress: bool = True) -> Path:
@@ -181,12 +204,18 @@ def extract_images(zip_path: Path, progress: bool = True) -> Path:
         with zipfile.ZipFile(zip_path) as zf:
             members = [i for i in zf.infolist() if _is_image_member(i)]
             if not members:
-                raise DataError(f"{zip_path}: no {IMAGE_FOLDER}/*.jpg inside; is this Flickr8k_Dataset.zip?")
+                raise DataError(
+                    f"{zip_path}: no {IMAGE_FOLDER}/*.jpg inside; is this Flickr8k_Dataset.zip?"
+                )
             from tqdm.auto import tqdm
 
-            for info in tqdm(members, desc="extracting Flickr8k photos (once)", unit="img",
-                             disable=not progress):
-                with zf.open(info) as src, open(tmp / PurePosixPath(info.filename).name, "wb") as dst:
+            for info in tqdm(
+                members, desc="extracting Flickr8k photos (once)", unit="img", disable=not progress
+            ):
+                with (
+                    zf.open(info) as src,
+                    open(tmp / PurePosixPath(info.filename).name, "wb") as dst,
+                ):
                     shutil.copyfileobj(src, dst, 1 << 20)
         (tmp / _COMPLETE).write_text(json.dumps({"zip": str(zip_path), "images": len(members)}))
         if final.exists():  # an incomplete leftover, or another process finished first
@@ -282,18 +311,24 @@ class PhotoCaptions:
         with Image.open(self.paths[i]) as im:
             return im.convert("RGB")
 
-    def with_size(self, size: int) -> "PhotoCaptions":
+    def with_size(self, size: int) -> PhotoCaptions:
         return replace(self, size=size)
 
-    def subset(self, index) -> "PhotoCaptions":
+    def subset(self, index) -> PhotoCaptions:
         rows = np.arange(len(self))[index]
-        return replace(self, names=[self.names[i] for i in rows], paths=[self.paths[i] for i in rows],
-                       captions=[self.captions[i] for i in rows])
+        return replace(
+            self,
+            names=[self.names[i] for i in rows],
+            paths=[self.paths[i] for i in rows],
+            captions=[self.captions[i] for i in rows],
+        )
 
     def __repr__(self) -> str:
         n_caps = sum(len(c) for c in self.captions)
-        return (f"PhotoCaptions({self.split}: {len(self)} photos, {n_caps} captions, "
-                f"images at {self.size}px, {self.source})")
+        return (
+            f"PhotoCaptions({self.split}: {len(self)} photos, {n_caps} captions, "
+            f"images at {self.size}px, {self.source})"
+        )
 
 
 # --------------------------------------------------------------------- the entry
@@ -319,12 +354,17 @@ def _load_flickr8k(get, split, limit: int | None = None, size: int = 224, progre
     text_zip, image_zip = _get_both(get)
     captions, lists = read_text_zip(text_zip)
     folder = extract_images(image_zip, progress=progress)
-    skipped = [f"{name}: captioned in {TOKEN_FILE} but not in {image_zip.name}"
-               for name in sorted(captions) if not (folder / name).is_file()]
+    skipped = [
+        f"{name}: captioned in {TOKEN_FILE} but not in {image_zip.name}"
+        for name in sorted(captions)
+        if not (folder / name).is_file()
+    ]
     names, paths, caps = [], [], []
     for name in lists[split]:
         if not (folder / name).is_file():
-            skipped.append(f"{name}: listed in {FLICKR8K_SPLIT_FILES[split]} but not in {image_zip.name}")
+            skipped.append(
+                f"{name}: listed in {FLICKR8K_SPLIT_FILES[split]} but not in {image_zip.name}"
+            )
         elif name not in captions:
             skipped.append(f"{name}: listed in {FLICKR8K_SPLIT_FILES[split]} but has no caption")
         else:
@@ -334,29 +374,48 @@ def _load_flickr8k(get, split, limit: int | None = None, size: int = 224, progre
         if limit is not None and len(names) == limit:
             break
     if not names:
-        raise DataError(f"flickr8k {split}: no usable image in {FLICKR8K_SPLIT_FILES[split]} "
-                        f"({len(skipped)} skipped, e.g. {skipped[:2]})")
-    return PhotoCaptions(names, paths, caps, split=split, size=size,
-                         source=f"Flickr8k {split} ({image_zip.name})", skipped=skipped)
+        raise DataError(
+            f"flickr8k {split}: no usable image in {FLICKR8K_SPLIT_FILES[split]} "
+            f"({len(skipped)} skipped, e.g. {skipped[:2]})"
+        )
+    return PhotoCaptions(
+        names,
+        paths,
+        caps,
+        split=split,
+        size=size,
+        source=f"Flickr8k {split} ({image_zip.name})",
+        skipped=skipped,
+    )
 
 
-FLICKR8K = register(Dataset(
-    name="flickr8k",
-    description="Flickr8k: 8,000 photos with 5 captions each, splits train 6,000 / valid 1,000 / "
-    "test 1,000 (load(...) -> PhotoCaptions: .names, .paths, .captions, lazy .images at size=N, "
-    ".open(i); limit=N)",
-    license="Flickr8k terms of use (Hodosh et al. 2013): research and teaching; photos keep their "
-    "Flickr owners' rights",
-    homepage="https://hockenmaier.cs.illinois.edu/8k-pictures.html",
-    files={
-        "text": RemoteFile("Flickr8k_text.zip", urls=(f"{_RELEASE}/Flickr8k_text.zip",),
-                           sha256=None, mirror_path="flickr8k/Flickr8k_text.zip"),
-        "images": RemoteFile("Flickr8k_Dataset.zip", urls=(f"{_RELEASE}/Flickr8k_Dataset.zip",),
-                             sha256=None, mirror_path="flickr8k/Flickr8k_Dataset.zip"),
-    },
-    splits=tuple(FLICKR8K_SPLIT_FILES),
-    loader=_load_flickr8k,
-    notes="Online only (about 1.1 GB; not in the data mirror, which has the caption files but no "
-    "photos). Checksums unknown offline: trusted on first download. The photos are extracted "
-    "once into the cache. No stand-in: offline, notebook vision/06 uses its generated shapes.",
-))
+FLICKR8K = register(
+    Dataset(
+        name="flickr8k",
+        description="Flickr8k: 8,000 photos with 5 captions each, splits train 6,000 / valid 1,000 / "
+        "test 1,000 (load(...) -> PhotoCaptions: .names, .paths, .captions, lazy .images at size=N, "
+        ".open(i); limit=N)",
+        license="Flickr8k terms of use (Hodosh et al. 2013): research and teaching; photos keep their "
+        "Flickr owners' rights",
+        homepage="https://hockenmaier.cs.illinois.edu/8k-pictures.html",
+        files={
+            "text": RemoteFile(
+                "Flickr8k_text.zip",
+                urls=(f"{_RELEASE}/Flickr8k_text.zip",),
+                sha256=None,
+                mirror_path="flickr8k/Flickr8k_text.zip",
+            ),
+            "images": RemoteFile(
+                "Flickr8k_Dataset.zip",
+                urls=(f"{_RELEASE}/Flickr8k_Dataset.zip",),
+                sha256=None,
+                mirror_path="flickr8k/Flickr8k_Dataset.zip",
+            ),
+        },
+        splits=tuple(FLICKR8K_SPLIT_FILES),
+        loader=_load_flickr8k,
+        notes="Online only (about 1.1 GB; not in the data mirror, which has the caption files but no "
+        "photos). Checksums unknown offline: trusted on first download. The photos are extracted "
+        "once into the cache. No stand-in: offline, notebook vision/06 uses its generated shapes.",
+    )
+)

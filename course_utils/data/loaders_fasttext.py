@@ -27,16 +27,23 @@ def _load_vec(get, split, limit: int | None = None):
 
 
 for _lang, _name in (("uk", "Ukrainian"), ("ru", "Russian")):
-    register(Dataset(
-        name=f"fasttext_{_lang}",
-        description=f"fastText {_name} word vectors (Common Crawl + Wikipedia), 300-d, "
-        "2,000,000 words, most frequent first; load(..., limit=N) reads the first N",
-        license="CC BY-SA 3.0",
-        homepage="https://fasttext.cc/docs/en/crawl-vectors.html",
-        files={"vectors": RemoteFile(f"cc.{_lang}.300.vec.gz",
-                                     urls=(f"{_BASE}/cc.{_lang}.300.vec.gz",),
-                                     sha256=None, size=None)},
-        loader=_load_vec,
-        notes="Online only (about 1.2 GB, not mirrored); the checksum is trusted on first "
-        "download. No stand-in: homework 04 uses its own labelled substitute offline.",
-    ))
+    register(
+        Dataset(
+            name=f"fasttext_{_lang}",
+            description=f"fastText {_name} word vectors (Common Crawl + Wikipedia), 300-d, "
+            "2,000,000 words, most frequent first; load(..., limit=N) reads the first N",
+            license="CC BY-SA 3.0",
+            homepage="https://fasttext.cc/docs/en/crawl-vectors.html",
+            files={
+                "vectors": RemoteFile(
+                    f"cc.{_lang}.300.vec.gz",
+                    urls=(f"{_BASE}/cc.{_lang}.300.vec.gz",),
+                    sha256=None,
+                    size=None,
+                )
+            },
+            loader=_load_vec,
+            notes="Online only (about 1.2 GB, not mirrored); the checksum is trusted on first "
+            "download. No stand-in: homework 04 uses its own labelled substitute offline.",
+        )
+    )

@@ -23,8 +23,18 @@ from course_utils import config
 from course_utils.data.fetch import RemoteFile
 from course_utils.data.registry import Dataset, register
 
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
-                   "dog", "frog", "horse", "ship", "truck")
+CIFAR10_CLASSES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
 
 
 @dataclass
@@ -44,15 +54,17 @@ class ImageSet:
         return len(self.images)
 
     def __repr__(self) -> str:
-        return (f"ImageSet({len(self)} images {self.images.shape[1:]} {self.images.dtype}, "
-                f"{len(self.classes) or len(np.unique(self.labels))} classes, {self.source})")
+        return (
+            f"ImageSet({len(self)} images {self.images.shape[1:]} {self.images.dtype}, "
+            f"{len(self.classes) or len(np.unique(self.labels))} classes, {self.source})"
+        )
 
-    def subset(self, index) -> "ImageSet":
+    def subset(self, index) -> ImageSet:
         """Rows ``index`` (a slice, mask or integer array) as a new ImageSet."""
         masks = None if self.masks is None else self.masks[index]
         return ImageSet(self.images[index], self.labels[index], self.classes, self.source, masks)
 
-    def of_classes(self, names) -> "ImageSet":
+    def of_classes(self, names) -> ImageSet:
         """Only the classes ``names``, relabelled 0..len(names)-1 in that order."""
         ids = [self.classes.index(n) for n in names]
         keep = np.isin(self.labels, ids)
@@ -89,7 +101,6 @@ _CIFAR_PY = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 def _decode_cifar_jpg_tar(path: Path) -> dict[str, np.ndarray]:
     """The mirror's layout: ``{train,test}/<class>/NNNN.jpg`` inside a .tar.gz."""
     from PIL import Image
-
     from tqdm.auto import tqdm
 
     out = {s: ([], []) for s in ("train", "test")}
@@ -123,16 +134,28 @@ def _decode_cifar_python_tar(path: Path) -> dict[str, np.ndarray]:
     with tarfile.open(path) as tf:
         for member in tf:
             base = member.name.rsplit("/", 1)[-1]
-            split = "train" if base.startswith("data_batch_") else "test" if base == "test_batch" else None
+            split = (
+                "train"
+                if base.startswith("data_batch_")
+                else "test"
+                if base == "test_batch"
+                else None
+            )
             if split is None or not member.isfile():
                 continue
             batch = pickle.load(tf.extractfile(member), encoding="bytes")
-            x = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+            x = (
+                np.asarray(batch[b"data"], dtype=np.uint8)
+                .reshape(-1, 3, 32, 32)
+                .transpose(0, 2, 3, 1)
+            )
             parts[split].append((base, x, np.asarray(batch[b"labels"], dtype=np.int64)))
     arrays = {}
     for split, batches in parts.items():
         if not batches:
-            raise ValueError(f"{path}: expected data_batch_1..5 and test_batch, found no {split} batch")
+            raise ValueError(
+                f"{path}: expected data_batch_1..5 and test_batch, found no {split} batch"
+            )
         batches.sort(key=lambda b: b[0])
         arrays[f"{split}_x"] = np.concatenate([b[1] for b in batches])
         arrays[f"{split}_y"] = np.concatenate([b[2] for b in batches])
@@ -210,31 +233,37 @@ def _cifar10_standin(split, limit: int | None = None):
 
     n = limit or (5000 if split == "train" else 1000)
     x, y = cifar10_like(n, seed=0 if split == "train" else 1)
-    return (ImageSet(x, y, CIFAR10_CLASSES, f"stand-in: generated shapes ({split})"),
-            "generated 32x32 pictures, one shape/colour scheme per CIFAR-10 class "
-            "(course_utils.data.standins_vision), not photographs")
+    return (
+        ImageSet(x, y, CIFAR10_CLASSES, f"stand-in: generated shapes ({split})"),
+        "generated 32x32 pictures, one shape/colour scheme per CIFAR-10 class "
+        "(course_utils.data.standins_vision), not photographs",
+    )
 
 
-register(Dataset(
-    name="cifar10",
-    description="CIFAR-10: 50,000 train / 10,000 test 32x32 colour images, 10 classes "
-    "(load(...) -> ImageSet; limit=N keeps every class)",
-    license="CIFAR-10 terms (Krizhevsky 2009): free for research and teaching",
-    homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
-    files={
-        "archive": RemoteFile(
-            "cifar-10-python.tar.gz", urls=(_CIFAR_PY,),
-            sha256="6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
-            size=170498071, mirror_path="cifar10/cifar10-jpg.tar.gz",
-            mirror_sha256="b5ae53bd4c6e1a9ba90d02723057ed2b08020831eab31364efd7f06976cfb19d",
-        ),
-    },
-    splits=("train", "test"),
-    loader=_load_cifar10,
-    standin=_cifar10_standin,
-    notes="The mirror holds the images re-encoded as JPEG (lossy, ~0.5 point lower accuracy "
-    "is possible); online the official pickled archive. Decoded once into the cache.",
-))
+register(
+    Dataset(
+        name="cifar10",
+        description="CIFAR-10: 50,000 train / 10,000 test 32x32 colour images, 10 classes "
+        "(load(...) -> ImageSet; limit=N keeps every class)",
+        license="CIFAR-10 terms (Krizhevsky 2009): free for research and teaching",
+        homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
+        files={
+            "archive": RemoteFile(
+                "cifar-10-python.tar.gz",
+                urls=(_CIFAR_PY,),
+                sha256="6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+                size=170498071,
+                mirror_path="cifar10/cifar10-jpg.tar.gz",
+                mirror_sha256="b5ae53bd4c6e1a9ba90d02723057ed2b08020831eab31364efd7f06976cfb19d",
+            ),
+        },
+        splits=("train", "test"),
+        loader=_load_cifar10,
+        standin=_cifar10_standin,
+        notes="The mirror holds the images re-encoded as JPEG (lossy, ~0.5 point lower accuracy "
+        "is possible); online the official pickled archive. Decoded once into the cache.",
+    )
+)
 
 
 # --------------------------------------------------------------------- MNIST
@@ -247,7 +276,7 @@ def _read_idx(path: Path) -> np.ndarray:
     if len(data) < 8 or data[0] != 0 or data[1] != 0 or data[2] != 8:
         raise ValueError(f"{path}: not an IDX file of unsigned bytes (magic {data[:4]!r})")
     ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(shape)):
         raise ValueError(f"{path}: header says {shape}, found {body.size} bytes of data")
@@ -269,43 +298,55 @@ def _mnist_standin(split, limit: int | None = None):
 
     n = limit or (6000 if split == "train" else 2000)
     x, y = digits_like(n, seed=0 if split == "train" else 1)
-    return (ImageSet(x, y, tuple(str(d) for d in range(10)), f"stand-in: rendered digits ({split})"),
-            "digits 0-9 rendered from a font with random affine distortions and stroke width "
-            "(course_utils.data.standins_vision), not handwriting")
+    return (
+        ImageSet(x, y, tuple(str(d) for d in range(10)), f"stand-in: rendered digits ({split})"),
+        "digits 0-9 rendered from a font with random affine distortions and stroke width "
+        "(course_utils.data.standins_vision), not handwriting",
+    )
 
 
-register(Dataset(
-    name="mnist",
-    description="MNIST handwritten digits 28x28: 60,000 train / 10,000 test (load(...) -> ImageSet)",
-    license="CC BY-SA 3.0 (Y. LeCun and C. Cortes)",
-    homepage="http://yann.lecun.com/exdb/mnist/",
-    files={
-        "train_images": RemoteFile(
-            "train-images-idx3-ubyte.gz", urls=(f"{_MNIST}/train-images-idx3-ubyte.gz",),
-            sha256=None, size=9912422,
-        ),
-        "train_labels": RemoteFile(
-            "train-labels-idx1-ubyte.gz", urls=(f"{_MNIST}/train-labels-idx1-ubyte.gz",),
-            sha256="ec02e7948609e5754d47881c09b8afdd8dfa60600b9e5388c8c54a67069ec772",
-            size=28881, mirror_path="mnist/train-labels-idx1-ubyte.gz",
-        ),
-        "test_images": RemoteFile(
-            "t10k-images-idx3-ubyte.gz", urls=(f"{_MNIST}/t10k-images-idx3-ubyte.gz",),
-            sha256="167310007f03058885c7e95e6c0b19c20de5c7fd3031f4cbdadc9014a523d80b",
-            size=1648877, mirror_path="mnist/t10k-images-idx3-ubyte.gz",
-        ),
-        "test_labels": RemoteFile(
-            "t10k-labels-idx1-ubyte.gz", urls=(f"{_MNIST}/t10k-labels-idx1-ubyte.gz",),
-            sha256="fc607395669ec21321ea83e4b82c0544b7e8e63ff5b34337c06bc0a17cc0da3c",
-            size=4542, mirror_path="mnist/t10k-labels-idx1-ubyte.gz",
-        ),
-    },
-    splits=("train", "test"),
-    loader=_load_mnist,
-    standin=_mnist_standin,
-    notes="The mirror has the 10,000 test images only (train images online): notebooks that "
-    "must run offline split the test set into their own train/held-out parts.",
-))
+register(
+    Dataset(
+        name="mnist",
+        description="MNIST handwritten digits 28x28: 60,000 train / 10,000 test (load(...) -> ImageSet)",
+        license="CC BY-SA 3.0 (Y. LeCun and C. Cortes)",
+        homepage="http://yann.lecun.com/exdb/mnist/",
+        files={
+            "train_images": RemoteFile(
+                "train-images-idx3-ubyte.gz",
+                urls=(f"{_MNIST}/train-images-idx3-ubyte.gz",),
+                sha256=None,
+                size=9912422,
+            ),
+            "train_labels": RemoteFile(
+                "train-labels-idx1-ubyte.gz",
+                urls=(f"{_MNIST}/train-labels-idx1-ubyte.gz",),
+                sha256="ec02e7948609e5754d47881c09b8afdd8dfa60600b9e5388c8c54a67069ec772",
+                size=28881,
+                mirror_path="mnist/train-labels-idx1-ubyte.gz",
+            ),
+            "test_images": RemoteFile(
+                "t10k-images-idx3-ubyte.gz",
+                urls=(f"{_MNIST}/t10k-images-idx3-ubyte.gz",),
+                sha256="167310007f03058885c7e95e6c0b19c20de5c7fd3031f4cbdadc9014a523d80b",
+                size=1648877,
+                mirror_path="mnist/t10k-images-idx3-ubyte.gz",
+            ),
+            "test_labels": RemoteFile(
+                "t10k-labels-idx1-ubyte.gz",
+                urls=(f"{_MNIST}/t10k-labels-idx1-ubyte.gz",),
+                sha256="fc607395669ec21321ea83e4b82c0544b7e8e63ff5b34337c06bc0a17cc0da3c",
+                size=4542,
+                mirror_path="mnist/t10k-labels-idx1-ubyte.gz",
+            ),
+        },
+        splits=("train", "test"),
+        loader=_load_mnist,
+        standin=_mnist_standin,
+        notes="The mirror has the 10,000 test images only (train images online): notebooks that "
+        "must run offline split the test set into their own train/held-out parts.",
+    )
+)
 
 
 # -------------------------------------------------------------- ISBI membranes
@@ -384,7 +425,9 @@ def _isbi_files() -> dict[str, RemoteFile]:
     for kind in ("image", "label"):
         for i, sha in enumerate(_ISBI_SHA[kind]):
             files[f"{kind}/{i}"] = RemoteFile(
-                f"{kind}_{i}.png", urls=(f"{_UNET}/train/{kind}/{i}.png",), sha256=sha,
+                f"{kind}_{i}.png",
+                urls=(f"{_UNET}/train/{kind}/{i}.png",),
+                sha256=sha,
                 mirror_path=f"isbi_membrane/train/{kind}/{i}.png",
             )
     return files
@@ -409,8 +452,9 @@ def _load_isbi(get, split, size: int | None = None):
     if size is not None and size != x.shape[1]:
         x, m = _resize_stack(x, size, smooth=True), _resize_stack(m, size, smooth=False)
     # In the labels, 1 (white) is cell interior and 0 (black) is membrane.
-    return ImageSet(x, np.arange(len(x)), ("membrane", "cell"),
-                    "ISBI 2012 membranes (train volume)", masks=m)
+    return ImageSet(
+        x, np.arange(len(x)), ("membrane", "cell"), "ISBI 2012 membranes (train volume)", masks=m
+    )
 
 
 def _resize_stack(arr: np.ndarray, size: int, smooth: bool) -> np.ndarray:
@@ -424,24 +468,33 @@ def _isbi_standin(split, size: int | None = None):
     from course_utils.data.standins_vision import membranes_like
 
     x, m = membranes_like(ISBI_N, size=size or 256, seed=0)
-    return (ImageSet(x, np.arange(len(x)), ("membrane", "cell"),
-                     "stand-in: generated cell membranes", masks=m),
-            f"{ISBI_N} generated Voronoi-cell pictures with thin dark membranes and noise "
-            "(course_utils.data.standins_vision), not electron microscopy")
+    return (
+        ImageSet(
+            x,
+            np.arange(len(x)),
+            ("membrane", "cell"),
+            "stand-in: generated cell membranes",
+            masks=m,
+        ),
+        f"{ISBI_N} generated Voronoi-cell pictures with thin dark membranes and noise "
+        "(course_utils.data.standins_vision), not electron microscopy",
+    )
 
 
-register(Dataset(
-    name="isbi_membrane",
-    description="ISBI 2012 EM membrane segmentation: 30 grey 512x512 images with masks "
-    "(load(...) -> ImageSet: .images (30,H,W) uint8, .masks 1 = cell, 0 = membrane; size=N resizes)",
-    license="ISBI 2012 challenge data; repository MIT (zhixuhao/unet)",
-    homepage="https://imagej.net/events/isbi-2012-segmentation-challenge",
-    files=_isbi_files(),
-    splits=("train",),
-    loader=_load_isbi,
-    standin=_isbi_standin,
-    notes="Only the 30 annotated training images exist publicly: hold some of them out.",
-))
+register(
+    Dataset(
+        name="isbi_membrane",
+        description="ISBI 2012 EM membrane segmentation: 30 grey 512x512 images with masks "
+        "(load(...) -> ImageSet: .images (30,H,W) uint8, .masks 1 = cell, 0 = membrane; size=N resizes)",
+        license="ISBI 2012 challenge data; repository MIT (zhixuhao/unet)",
+        homepage="https://imagej.net/events/isbi-2012-segmentation-challenge",
+        files=_isbi_files(),
+        splits=("train",),
+        loader=_load_isbi,
+        standin=_isbi_standin,
+        notes="Only the 30 annotated training images exist publicly: hold some of them out.",
+    )
+)
 
 
 # --------------------------------------------------------- photos: style, ImageNet
@@ -463,8 +516,13 @@ _SAMPLES = {
 
 def _photo_files(table, url_dir, mirror_dir):
     return {
-        name: RemoteFile(f"{name}.jpg", urls=(f"{_PDL}/{url_dir}/{name}.jpg",), sha256=sha,
-                         size=size, mirror_path=f"{mirror_dir}/{name}.jpg")
+        name: RemoteFile(
+            f"{name}.jpg",
+            urls=(f"{_PDL}/{url_dir}/{name}.jpg",),
+            sha256=sha,
+            size=size,
+            mirror_path=f"{mirror_dir}/{name}.jpg",
+        )
         for name, (sha, size) in table.items()
     }
 
@@ -492,31 +550,40 @@ def _photo_standin(kind):
 
         names = [split] if split is not None else list(_STYLE if kind == "style" else _SAMPLES)
         pics = {n: picture_like(n, size=max_side or 256) for n in names}
-        return (pics[split] if split is not None else pics,
-                "generated pictures (a painted landscape and stroke patterns, "
-                "course_utils.data.standins_vision), not the real photographs or paintings")
+        return (
+            pics[split] if split is not None else pics,
+            "generated pictures (a painted landscape and stroke patterns, "
+            "course_utils.data.standins_vision), not the real photographs or paintings",
+        )
+
     return standin
 
 
-register(Dataset(
-    name="style_images",
-    description="Four pictures for style transfer (picasso, dancing, starry_night, the_scream); "
-    "load('style_images', split='starry_night') -> PIL image, no split -> dict",
-    license="repository MIT (yandexdataschool/Practical_DL); the artworks are in the public domain",
-    homepage="https://github.com/yandexdataschool/Practical_DL",
-    files=_photo_files(_STYLE, "week05_interpretability/bonus_style_transfer/images", "images/style"),
-    loader=lambda get, split, max_side=None: _load_photos(get, split, list(_STYLE), max_side),
-    standin=_photo_standin("style"),
-))
+register(
+    Dataset(
+        name="style_images",
+        description="Four pictures for style transfer (picasso, dancing, starry_night, the_scream); "
+        "load('style_images', split='starry_night') -> PIL image, no split -> dict",
+        license="repository MIT (yandexdataschool/Practical_DL); the artworks are in the public domain",
+        homepage="https://github.com/yandexdataschool/Practical_DL",
+        files=_photo_files(
+            _STYLE, "week05_interpretability/bonus_style_transfer/images", "images/style"
+        ),
+        loader=lambda get, split, max_side=None: _load_photos(get, split, list(_STYLE), max_side),
+        standin=_photo_standin("style"),
+    )
+)
 
-register(Dataset(
-    name="imagenet_samples",
-    description="Five ImageNet-like photos (albatross, fox, hen, kitten, tiger); "
-    "load('imagenet_samples', split='tiger') -> PIL image, no split -> dict",
-    license="repository MIT (yandexdataschool/Practical_DL)",
-    homepage="https://github.com/yandexdataschool/Practical_DL",
-    files=_photo_files(_SAMPLES, "week04_finetuning/sample_images", "images/imagenet_samples"),
-    loader=lambda get, split, max_side=None: _load_photos(get, split, list(_SAMPLES), max_side),
-    standin=_photo_standin("samples"),
-    notes="Class names: torchvision's weights carry them (weights.meta['categories']).",
-))
+register(
+    Dataset(
+        name="imagenet_samples",
+        description="Five ImageNet-like photos (albatross, fox, hen, kitten, tiger); "
+        "load('imagenet_samples', split='tiger') -> PIL image, no split -> dict",
+        license="repository MIT (yandexdataschool/Practical_DL)",
+        homepage="https://github.com/yandexdataschool/Practical_DL",
+        files=_photo_files(_SAMPLES, "week04_finetuning/sample_images", "images/imagenet_samples"),
+        loader=lambda get, split, max_side=None: _load_photos(get, split, list(_SAMPLES), max_side),
+        standin=_photo_standin("samples"),
+        notes="Class names: torchvision's weights carry them (weights.meta['categories']).",
+    )
+)

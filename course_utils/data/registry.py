@@ -8,12 +8,12 @@ small mode, a stand-in used when no file can be found.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from course_utils.data.fetch import RemoteFile
 
-REGISTRY: dict[str, "Dataset"] = {}
+REGISTRY: dict[str, Dataset] = {}
 
 
 @dataclass

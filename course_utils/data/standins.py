@@ -38,7 +38,7 @@ def ag_news_like(n_rows: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     topics = {k: v.split() for k, v in _TOPIC_WORDS.items()}
     rows = []
-    for i in range(n_rows):
+    for _i in range(n_rows):
         label = int(rng.integers(len(AG_NEWS_CLASSES)))
         cls = AG_NEWS_CLASSES[label]
         length = int(rng.integers(12, 30))
@@ -75,8 +75,10 @@ def toxic_like(n_rows: int, seed: int = 0) -> pd.DataFrame:
     for _ in range(n_rows):
         toxic = rng.random() < 0.35
         length = int(rng.integers(8, 25))
-        words = [str(rng.choice(_RUDE if (toxic and rng.random() < 0.4) else _POLITE))
-                 for _ in range(length)]
+        words = [
+            str(rng.choice(_RUDE if (toxic and rng.random() < 0.4) else _POLITE))
+            for _ in range(length)
+        ]
         rows.append({"should_ban": int(toxic), "comment_text": " ".join(words).capitalize() + "."})
     return pd.DataFrame(rows)
 
@@ -89,8 +91,9 @@ def small_word_vectors(vector_size: int = 50, seed: int = 0):
 
     with open(datapath("lee_background.cor"), encoding="utf-8") as fh:
         sentences = [simple_preprocess(line) for line in fh]
-    model = Word2Vec(sentences, vector_size=vector_size, window=5, min_count=2, epochs=20,
-                     seed=seed, workers=1)
+    model = Word2Vec(
+        sentences, vector_size=vector_size, window=5, min_count=2, epochs=20, seed=seed, workers=1
+    )
     return model.wv
 
 
@@ -172,23 +175,64 @@ def tagged_sentences_like(n_sentences: int, seed: int = 0, tagset: str = "univer
 # -------------------------------------------------------------- German -> English
 # (english, german, gender) ; gender m/f/n decides German articles and endings
 _NOUNS = [
-    ("man", "Mann", "m"), ("dog", "Hund", "m"), ("boy", "Junge", "m"),
-    ("woman", "Frau", "f"), ("girl", "Mädchen", "n"), ("child", "Kind", "n"),
-    ("ball", "Ball", "m"), ("bike", "Fahrrad", "n"), ("car", "Auto", "n"),
-    ("street", "Straße", "f"), ("guitar", "Gitarre", "f"), ("book", "Buch", "n"),
-    ("hat", "Hut", "m"), ("shirt", "Hemd", "n"), ("jacket", "Jacke", "f"),
+    ("man", "Mann", "m"),
+    ("dog", "Hund", "m"),
+    ("boy", "Junge", "m"),
+    ("woman", "Frau", "f"),
+    ("girl", "Mädchen", "n"),
+    ("child", "Kind", "n"),
+    ("ball", "Ball", "m"),
+    ("bike", "Fahrrad", "n"),
+    ("car", "Auto", "n"),
+    ("street", "Straße", "f"),
+    ("guitar", "Gitarre", "f"),
+    ("book", "Buch", "n"),
+    ("hat", "Hut", "m"),
+    ("shirt", "Hemd", "n"),
+    ("jacket", "Jacke", "f"),
 ]
-_ADJS = [("young", "jung"), ("old", "alt"), ("small", "klein"), ("big", "groß"),
-         ("red", "rot"), ("blue", "blau"), ("black", "schwarz"), ("white", "weiß")]
-_VERBS = [("is holding", "hält"), ("is throwing", "wirft"), ("is carrying", "trägt"),
-          ("is watching", "beobachtet"), ("is pushing", "schiebt"), ("is painting", "malt")]
-_PLACES = [("in the park", "im Park"), ("on the street", "auf der Straße"),
-           ("near the water", "in der Nähe des Wassers"), ("in the snow", "im Schnee"),
-           ("on a beach", "an einem Strand"), ("in front of a building", "vor einem Gebäude")]
-_ART = {("nom", "m"): "ein", ("nom", "f"): "eine", ("nom", "n"): "ein",
-        ("acc", "m"): "einen", ("acc", "f"): "eine", ("acc", "n"): "ein"}
-_ADJ_END = {("nom", "m"): "er", ("nom", "f"): "e", ("nom", "n"): "es",
-            ("acc", "m"): "en", ("acc", "f"): "e", ("acc", "n"): "es"}
+_ADJS = [
+    ("young", "jung"),
+    ("old", "alt"),
+    ("small", "klein"),
+    ("big", "groß"),
+    ("red", "rot"),
+    ("blue", "blau"),
+    ("black", "schwarz"),
+    ("white", "weiß"),
+]
+_VERBS = [
+    ("is holding", "hält"),
+    ("is throwing", "wirft"),
+    ("is carrying", "trägt"),
+    ("is watching", "beobachtet"),
+    ("is pushing", "schiebt"),
+    ("is painting", "malt"),
+]
+_PLACES = [
+    ("in the park", "im Park"),
+    ("on the street", "auf der Straße"),
+    ("near the water", "in der Nähe des Wassers"),
+    ("in the snow", "im Schnee"),
+    ("on a beach", "an einem Strand"),
+    ("in front of a building", "vor einem Gebäude"),
+]
+_ART = {
+    ("nom", "m"): "ein",
+    ("nom", "f"): "eine",
+    ("nom", "n"): "ein",
+    ("acc", "m"): "einen",
+    ("acc", "f"): "eine",
+    ("acc", "n"): "ein",
+}
+_ADJ_END = {
+    ("nom", "m"): "er",
+    ("nom", "f"): "e",
+    ("nom", "n"): "es",
+    ("acc", "m"): "en",
+    ("acc", "f"): "e",
+    ("acc", "n"): "es",
+}
 
 
 def _np_de_en(rng, case, subject):
@@ -227,18 +271,47 @@ def multi30k_like(n_pairs: int, seed: int = 0) -> list[tuple[str, str]]:
             de.append(p_de)
         en_text = " ".join(en)
         de_text = " ".join(de)
-        pairs.append((de_text[0].upper() + de_text[1:] + ".", en_text[0].upper() + en_text[1:] + "."))
+        pairs.append(
+            (de_text[0].upper() + de_text[1:] + ".", en_text[0].upper() + en_text[1:] + ".")
+        )
     return pairs
 
 
 # ---------------------------------------------------------- Hebrew transliteration
 # Hebrew letters with a Latin reading (a few with dagesh/without: b/v, k/kh, p/f)
-_HE_CONS = [("ב\u05bc", "b"), ("ב", "v"), ("ג", "g"), ("ד", "d"), ("ה", "h"), ("ז", "z"),
-            ("ח", "kh"), ("ט", "t"), ("י", "y"), ("כ\u05bc", "k"), ("כ", "kh"), ("ל", "l"),
-            ("מ", "m"), ("נ", "n"), ("ס", "s"), ("פ\u05bc", "p"), ("פ", "f"), ("צ", "ts"),
-            ("ק", "k"), ("ר", "r"), ("ש\u05c1", "sh"), ("ת", "t")]
-_HE_VOWELS = [("\u05b7", "a"), ("\u05b8", "a"), ("\u05b6", "e"), ("\u05b5", "e"),
-              ("\u05b4", "i"), ("\u05b9", "o"), ("\u05bb", "u")]
+_HE_CONS = [
+    ("ב\u05bc", "b"),
+    ("ב", "v"),
+    ("ג", "g"),
+    ("ד", "d"),
+    ("ה", "h"),
+    ("ז", "z"),
+    ("ח", "kh"),
+    ("ט", "t"),
+    ("י", "y"),
+    ("כ\u05bc", "k"),
+    ("כ", "kh"),
+    ("ל", "l"),
+    ("מ", "m"),
+    ("נ", "n"),
+    ("ס", "s"),
+    ("פ\u05bc", "p"),
+    ("פ", "f"),
+    ("צ", "ts"),
+    ("ק", "k"),
+    ("ר", "r"),
+    ("ש\u05c1", "sh"),
+    ("ת", "t"),
+]
+_HE_VOWELS = [
+    ("\u05b7", "a"),
+    ("\u05b8", "a"),
+    ("\u05b6", "e"),
+    ("\u05b5", "e"),
+    ("\u05b4", "i"),
+    ("\u05b9", "o"),
+    ("\u05bb", "u"),
+]
 _HE_FINAL = {"כ": "ך", "מ": "ם", "נ": "ן", "פ": "ף", "צ": "ץ"}
 
 
@@ -270,26 +343,86 @@ def translit_like(n_pairs: int, seed: int = 0) -> list[tuple[str, str]]:
 # ---------------------------------------------------------- Ukrainian -> Russian
 # Common words, written by hand for the stand-in (uk, ru).
 UK_RU_PAIRS = [
-    ("кіт", "кот"), ("собака", "собака"), ("вода", "вода"), ("хліб", "хлеб"),
-    ("місто", "город"), ("день", "день"), ("ніч", "ночь"), ("рік", "год"),
-    ("мова", "язык"), ("слово", "слово"), ("книга", "книга"), ("дім", "дом"),
-    ("земля", "земля"), ("небо", "небо"), ("сонце", "солнце"), ("місяць", "месяц"),
-    ("зірка", "звезда"), ("дерево", "дерево"), ("ліс", "лес"), ("річка", "река"),
-    ("море", "море"), ("гора", "гора"), ("поле", "поле"), ("квітка", "цветок"),
-    ("людина", "человек"), ("жінка", "женщина"), ("чоловік", "мужчина"), ("дитина", "ребенок"),
-    ("мати", "мать"), ("батько", "отец"), ("брат", "брат"), ("сестра", "сестра"),
-    ("друг", "друг"), ("рука", "рука"), ("нога", "нога"), ("голова", "голова"),
-    ("око", "глаз"), ("серце", "сердце"), ("життя", "жизнь"), ("час", "время"),
-    ("робота", "работа"), ("школа", "школа"), ("вулиця", "улица"), ("двері", "дверь"),
-    ("вікно", "окно"), ("стіл", "стол"), ("молоко", "молоко"), ("сіль", "соль"),
-    ("вогонь", "огонь"), ("вітер", "ветер"), ("сніг", "снег"), ("дощ", "дождь"),
-    ("зима", "зима"), ("літо", "лето"), ("весна", "весна"), ("осінь", "осень"),
-    ("червоний", "красный"), ("білий", "белый"), ("чорний", "черный"), ("зелений", "зеленый"),
-    ("великий", "большой"), ("малий", "маленький"), ("новий", "новый"), ("старий", "старый"),
-    ("добрий", "добрый"), ("гарний", "красивый"), ("швидко", "быстро"), ("тепер", "теперь"),
-    ("завжди", "всегда"), ("ніколи", "никогда"), ("сьогодні", "сегодня"), ("вчора", "вчера"),
-    ("один", "один"), ("два", "два"), ("три", "три"), ("сто", "сто"),
-    ("бачити", "видеть"), ("знати", "знать"), ("говорити", "говорить"), ("читати", "читать"),
+    ("кіт", "кот"),
+    ("собака", "собака"),
+    ("вода", "вода"),
+    ("хліб", "хлеб"),
+    ("місто", "город"),
+    ("день", "день"),
+    ("ніч", "ночь"),
+    ("рік", "год"),
+    ("мова", "язык"),
+    ("слово", "слово"),
+    ("книга", "книга"),
+    ("дім", "дом"),
+    ("земля", "земля"),
+    ("небо", "небо"),
+    ("сонце", "солнце"),
+    ("місяць", "месяц"),
+    ("зірка", "звезда"),
+    ("дерево", "дерево"),
+    ("ліс", "лес"),
+    ("річка", "река"),
+    ("море", "море"),
+    ("гора", "гора"),
+    ("поле", "поле"),
+    ("квітка", "цветок"),
+    ("людина", "человек"),
+    ("жінка", "женщина"),
+    ("чоловік", "мужчина"),
+    ("дитина", "ребенок"),
+    ("мати", "мать"),
+    ("батько", "отец"),
+    ("брат", "брат"),
+    ("сестра", "сестра"),
+    ("друг", "друг"),
+    ("рука", "рука"),
+    ("нога", "нога"),
+    ("голова", "голова"),
+    ("око", "глаз"),
+    ("серце", "сердце"),
+    ("життя", "жизнь"),
+    ("час", "время"),
+    ("робота", "работа"),
+    ("школа", "школа"),
+    ("вулиця", "улица"),
+    ("двері", "дверь"),
+    ("вікно", "окно"),
+    ("стіл", "стол"),
+    ("молоко", "молоко"),
+    ("сіль", "соль"),
+    ("вогонь", "огонь"),
+    ("вітер", "ветер"),
+    ("сніг", "снег"),
+    ("дощ", "дождь"),
+    ("зима", "зима"),
+    ("літо", "лето"),
+    ("весна", "весна"),
+    ("осінь", "осень"),
+    ("червоний", "красный"),
+    ("білий", "белый"),
+    ("чорний", "черный"),
+    ("зелений", "зеленый"),
+    ("великий", "большой"),
+    ("малий", "маленький"),
+    ("новий", "новый"),
+    ("старий", "старый"),
+    ("добрий", "добрый"),
+    ("гарний", "красивый"),
+    ("швидко", "быстро"),
+    ("тепер", "теперь"),
+    ("завжди", "всегда"),
+    ("ніколи", "никогда"),
+    ("сьогодні", "сегодня"),
+    ("вчора", "вчера"),
+    ("один", "один"),
+    ("два", "два"),
+    ("три", "три"),
+    ("сто", "сто"),
+    ("бачити", "видеть"),
+    ("знати", "знать"),
+    ("говорити", "говорить"),
+    ("читати", "читать"),
 ]
 
 
@@ -313,19 +446,33 @@ def tiny_bert(model_class=None, seed: int = 0, **config_kwargs):
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     with open(datapath("lee_background.cor"), encoding="utf-8") as fh:
         lines = fh.read().splitlines()
-    tok.train_from_iterator(lines, trainers.WordPieceTrainer(vocab_size=3000, special_tokens=specials,
-                                                             show_progress=False))
+    tok.train_from_iterator(
+        lines,
+        trainers.WordPieceTrainer(vocab_size=3000, special_tokens=specials, show_progress=False),
+    )
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
         special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
     )
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-        sep_token="[SEP]", mask_token="[MASK]", model_max_length=512,
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=512,
     )
-    settings = dict(vocab_size=tok.get_vocab_size(), hidden_size=384, num_hidden_layers=2,
-                    num_attention_heads=6, intermediate_size=768, max_position_embeddings=512)
+    settings = dict(
+        vocab_size=tok.get_vocab_size(),
+        hidden_size=384,
+        num_hidden_layers=2,
+        num_attention_heads=6,
+        intermediate_size=768,
+        max_position_embeddings=512,
+    )
     settings.update(config_kwargs)
     config = BertConfig(**settings)
     torch.manual_seed(seed)

@@ -6,5 +6,13 @@ from course_utils.grading.notebook_format import FormatError
 from course_utils.grading.release import release, student_notebook
 from course_utils.grading.sandbox import Limits, probe
 
-__all__ = ["FormatError", "Limits", "Result", "check", "grade", "probe", "release",
-           "student_notebook"]
+__all__ = [
+    "FormatError",
+    "Limits",
+    "Result",
+    "check",
+    "grade",
+    "probe",
+    "release",
+    "student_notebook",
+]

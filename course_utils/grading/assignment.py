@@ -39,17 +39,21 @@ def source_notebooks(folder: Path) -> list[Path]:
     ``*.ipynb`` except the student versions ``course release`` wrote there."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FormatError(f"{folder}: not an assignment folder (expected a folder of "
-                          "source notebooks)")
+        raise FormatError(
+            f"{folder}: not an assignment folder (expected a folder of source notebooks)"
+        )
     found = []
     for path in sorted(folder.glob("*.ipynb")):
         if not path.name.endswith(SOURCE_SUFFIX) and (
-                path.with_name(path.stem + SOURCE_SUFFIX).exists() or _is_student_version(path)):
+            path.with_name(path.stem + SOURCE_SUFFIX).exists() or _is_student_version(path)
+        ):
             continue  # the student version of a source beside it
         found.append(path)
     if not found:
-        raise FormatError(f"{folder}: no source notebook in this folder (expected "
-                          "*.ipynb files with nbgrader cell metadata)")
+        raise FormatError(
+            f"{folder}: no source notebook in this folder (expected "
+            "*.ipynb files with nbgrader cell metadata)"
+        )
     return found
 
 
@@ -67,9 +71,11 @@ def data_files(folder: Path) -> list[tuple[Path, str]]:
             continue
         total += path.stat().st_size
         if total > MAX_DATA_BYTES:
-            raise FormatError(f"{folder}: the assignment's data files add up to more than "
-                              f"{MAX_DATA_BYTES // 2**20} MB; keep large data in the data "
-                              "mirror (COURSE_DATA) instead")
+            raise FormatError(
+                f"{folder}: the assignment's data files add up to more than "
+                f"{MAX_DATA_BYTES // 2**20} MB; keep large data in the data "
+                "mirror (COURSE_DATA) instead"
+            )
         out.append((path, rel.as_posix()))
     return out
 

@@ -69,10 +69,12 @@ def load_spec(source_path: Path, nb) -> tuple[dict, Path]:
 
     path = spec_path(source_path)
     if path is None:
-        raise FormatError(f"{source_path}: its test cells use AUTOTEST directives, but no "
-                          f"{SPEC_NAMES[0]} was found in its folder or above (nbgrader's "
-                          "template file: per kernel, dispatch, templates, normalize, check, "
-                          "hash and success)")
+        raise FormatError(
+            f"{source_path}: its test cells use AUTOTEST directives, but no "
+            f"{SPEC_NAMES[0]} was found in its folder or above (nbgrader's "
+            "template file: per kernel, dispatch, templates, normalize, check, "
+            "hash and success)"
+        )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, OSError) as exc:
@@ -82,28 +84,36 @@ def load_spec(source_path: Path, nb) -> tuple[dict, Path]:
     spec = next((data[n] for n in names if isinstance(data, dict) and n in data), None)
     if not isinstance(spec, dict):
         found = sorted(data) if isinstance(data, dict) else type(data).__name__
-        raise FormatError(f"{path}: expected a section for the notebook's kernel "
-                          f"{kernel!r}, found {found}")
+        raise FormatError(
+            f"{path}: expected a section for the notebook's kernel {kernel!r}, found {found}"
+        )
     missing = [k for k in REQUIRED if k not in spec]
     if missing:
-        raise FormatError(f"{path}: section {kernel!r} lacks {', '.join(missing)} (expected "
-                          f"{', '.join(REQUIRED)}, and optionally setup)")
+        raise FormatError(
+            f"{path}: section {kernel!r} lacks {', '.join(missing)} (expected "
+            f"{', '.join(REQUIRED)}, and optionally setup)"
+        )
     templates = spec["templates"]
     if not isinstance(templates, dict) or "default" not in templates:
-        raise FormatError(f"{path}: 'templates' must map type names to lists of tests and "
-                          "have a 'default' entry")
+        raise FormatError(
+            f"{path}: 'templates' must map type names to lists of tests and have a 'default' entry"
+        )
     for name, tests in templates.items():
         if not isinstance(tests, list) or not all(
-                isinstance(t, dict) and "test" in t and "fail" in t for t in tests):
-            raise FormatError(f"{path}: templates.{name} must be a list of entries with "
-                              "'test' and 'fail'")
+            isinstance(t, dict) and "test" in t and "fail" in t for t in tests
+        ):
+            raise FormatError(
+                f"{path}: templates.{name} must be a list of entries with 'test' and 'fail'"
+            )
     return spec, path
 
 
 def _render(template: str, **values) -> str:
     import jinja2
 
-    return jinja2.Environment(loader=jinja2.BaseLoader()).from_string(str(template)).render(**values)
+    return (
+        jinja2.Environment(loader=jinja2.BaseLoader()).from_string(str(template)).render(**values)
+    )
 
 
 def _text(run) -> str:
@@ -136,8 +146,10 @@ def expand(source_path: Path, nb, cells: list[Cell], level: str, limits=None) ->
         result = kernel.execute(code, limits.cell_timeout)
         if result.status != "ok":
             what = f"{result.ename}: {result.evalue}" if result.status == "error" else result.status
-            raise FormatError(f"{source_path}: {where}: expanding AUTOTEST directives, the "
-                              f"source's code failed ({what[:300]}):\n{code[:500]}")
+            raise FormatError(
+                f"{source_path}: {where}: expanding AUTOTEST directives, the "
+                f"source's code failed ({what[:300]}):\n{code[:500]}"
+            )
         return result
 
     try:
@@ -174,8 +186,9 @@ def expand(source_path: Path, nb, cells: list[Cell], level: str, limits=None) ->
                         code = _render(code, snippet=snippet)
                         value = _text(run(code, f"{where}: AUTOTEST {snippet}"))
                         message = _render(test["fail"], snippet=snippet)
-                        lines.append(_render(spec["check"], snippet=code, value=value,
-                                             message=message))
+                        lines.append(
+                            _render(spec["check"], snippet=code, value=value, message=message)
+                        )
                 lines.append("")
             if "\n".join(pending).strip():
                 run("\n".join(pending), where)
@@ -191,8 +204,10 @@ def expand(source_path: Path, nb, cells: list[Cell], level: str, limits=None) ->
 
 def _digests(source_path: Path, nb) -> dict:
     spec = spec_path(source_path)
-    return {"source_sha256": digest(source_path),
-            "autotests_sha256": digest(spec) if spec is not None else ""}
+    return {
+        "source_sha256": digest(source_path),
+        "autotests_sha256": digest(spec) if spec is not None else "",
+    }
 
 
 def write(source_path: Path, level: str, limits=None) -> tuple[Path, bool]:
@@ -210,8 +225,11 @@ def write(source_path: Path, level: str, limits=None) -> tuple[Path, bool]:
         return path, False
     except FormatError:
         pass
-    data = {"format": FORMAT, **_digests(source_path, nb),
-            "cells": expand(source_path, nb, cells, level, limits)}
+    data = {
+        "format": FORMAT,
+        **_digests(source_path, nb),
+        "cells": expand(source_path, nb, cells, level, limits),
+    }
     write_atomic(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
     return path, True
 
@@ -220,23 +238,29 @@ def apply(source_path: Path, nb, cells: list[Cell]):
     """The notebook and cells with every directive replaced by its expansion."""
     path = expansion_path(source_path)
     release = f"`course release {source_path}`"
-    data = read_trusted_json(path, "AUTOTEST expansion",
-                             f"{source_path}: its test cells use AUTOTEST directives and their "
-                             f"expansion {path.name} is missing: run {release}")
-    if data.get("format") != FORMAT or {k: data.get(k) for k in _digests(source_path, nb)} \
-            != _digests(source_path, nb):
-        raise FormatError(f"{path} is stale: it was made from another version of "
-                          f"{Path(source_path).name} or of autotests.yml; run {release}")
+    data = read_trusted_json(
+        path,
+        "AUTOTEST expansion",
+        f"{source_path}: its test cells use AUTOTEST directives and their "
+        f"expansion {path.name} is missing: run {release}",
+    )
+    if data.get("format") != FORMAT or {
+        k: data.get(k) for k in _digests(source_path, nb)
+    } != _digests(source_path, nb):
+        raise FormatError(
+            f"{path} is stale: it was made from another version of "
+            f"{Path(source_path).name} or of autotests.yml; run {release}"
+        )
     expanded = data.get("cells", {})
     nb = copy.deepcopy(nb)
     new_cells = []
     for cell in cells:
         if cell.autotest:
             if cell.grade_id not in expanded:
-                raise FormatError(f"{path} is stale: no expansion of {cell.grade_id!r}; run "
-                                  f"{release}")
+                raise FormatError(
+                    f"{path} is stale: no expansion of {cell.grade_id!r}; run {release}"
+                )
             nb.cells[cell.index].source = expanded[cell.grade_id]
             cell = dataclasses.replace(cell, source=expanded[cell.grade_id], autotest=False)
         new_cells.append(cell)
     return nb, new_cells
-

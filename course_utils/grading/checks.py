@@ -71,9 +71,15 @@ def to_plain(value, folder: Path | None = None, depth: int = 0):
         if arr.dtype.kind not in ARRAY_KINDS:
             raise CheckError(f"arrays of dtype {arr.dtype} cannot be sent (numeric or bool only)")
         if arr.size <= INLINE_MAX or folder is None:
-            return {"__array__": {"dtype": arr.dtype.str, "shape": list(arr.shape),
-                                  "data": [_float_out(x) if isinstance(x, float) else x
-                                           for x in arr.ravel().tolist()]}}
+            return {
+                "__array__": {
+                    "dtype": arr.dtype.str,
+                    "shape": list(arr.shape),
+                    "data": [
+                        _float_out(x) if isinstance(x, float) else x for x in arr.ravel().tolist()
+                    ],
+                }
+            }
         name = secrets.token_hex(16) + ".npy"
         if isinstance(folder, Outbox):
             folder.save_npy(name, arr)
@@ -92,8 +98,11 @@ def to_plain(value, folder: Path | None = None, depth: int = 0):
     # subclasses of the plain types: read through the base type's own methods, so
     # overridden __eq__, __iter__, __float__ and the like play no part
     if isinstance(value, dict):
-        return to_plain({str.__str__(k) if isinstance(k, str) else k: v
-                         for k, v in dict.items(value)}, folder, depth + 1)
+        return to_plain(
+            {str.__str__(k) if isinstance(k, str) else k: v for k, v in dict.items(value)},
+            folder,
+            depth + 1,
+        )
     if isinstance(value, (list, tuple)):
         base = list if isinstance(value, list) else tuple
         return [to_plain(v, folder, depth + 1) for v in base.__iter__(value)]
@@ -103,9 +112,11 @@ def to_plain(value, folder: Path | None = None, depth: int = 0):
         return int.__int__(value)
     if isinstance(value, float):
         return _float_out(float.__float__(value))
-    raise CheckError(f"a value of type {type(value).__module__}.{type(value).__qualname__} "
-                     "cannot be sent to the grader: convert it to a number, a string, a "
-                     "list, a dict or an array first")
+    raise CheckError(
+        f"a value of type {type(value).__module__}.{type(value).__qualname__} "
+        "cannot be sent to the grader: convert it to a number, a string, a "
+        "list, a dict or an array first"
+    )
 
 
 def _float_out(x: float):
@@ -186,16 +197,18 @@ class Outbox:
     def write_text(self, name: str, text: str) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_]+\.json", name):
             raise ValueError(f"bad file name {name!r}")
-        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644,
-                     dir_fd=self.fd)
+        fd = os.open(
+            name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=self.fd
+        )
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
 
     def save_npy(self, name: str, arr) -> None:
         import numpy as np
 
-        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644,
-                     dir_fd=self.fd)
+        fd = os.open(
+            name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=self.fd
+        )
         with os.fdopen(fd, "wb") as fh:
             np.save(fh, arr, allow_pickle=False)
 
@@ -251,8 +264,9 @@ def from_plain(data, folder: Path | None = None, depth: int = 0):
 DEFAULT_ATOL, DEFAULT_RTOL = 1e-6, 1e-5
 
 
-def compare(expected, received, atol: float | None = None, rtol: float | None = None,
-            where: str = "value") -> str | None:
+def compare(
+    expected, received, atol: float | None = None, rtol: float | None = None, where: str = "value"
+) -> str | None:
     """None when ``received`` matches ``expected``; otherwise what differs.
 
     Rules: booleans match booleans only; numbers match numbers (int or float) within
@@ -267,7 +281,9 @@ def compare(expected, received, atol: float | None = None, rtol: float | None = 
     if isinstance(expected, np.ndarray):
         if not isinstance(received, np.ndarray):
             if expected.ndim == 0 or type(received) is not list:
-                return f"{where}: expected an array of shape {expected.shape}, found {_kind(received)}"
+                return (
+                    f"{where}: expected an array of shape {expected.shape}, found {_kind(received)}"
+                )
             try:
                 received = np.array(received)
             except ValueError:
@@ -283,8 +299,9 @@ def compare(expected, received, atol: float | None = None, rtol: float | None = 
             same = np.array_equal(expected, received)
         else:
             e, r = expected.astype(np.float64), received.astype(np.float64)
-            same = bool(np.all((np.isnan(e) & np.isnan(r))
-                               | (np.abs(e - r) <= atol + rtol * np.abs(e))))
+            same = bool(
+                np.all((np.isnan(e) & np.isnan(r)) | (np.abs(e - r) <= atol + rtol * np.abs(e)))
+            )
         return None if same else f"{where}: wrong values"
     if type(expected) is bool:
         if type(received) is not bool:
@@ -296,7 +313,9 @@ def compare(expected, received, atol: float | None = None, rtol: float | None = 
         if type(expected) is int and type(received) is int:
             return None if received == expected else f"{where}: wrong value"
         if math.isnan(expected) or math.isnan(received):
-            return None if math.isnan(expected) and math.isnan(received) else f"{where}: wrong value"
+            return (
+                None if math.isnan(expected) and math.isnan(received) else f"{where}: wrong value"
+            )
         if math.isinf(expected) or math.isinf(received):
             return None if expected == received else f"{where}: wrong value"
         ok = abs(received - expected) <= atol + rtol * abs(expected)
@@ -336,8 +355,15 @@ def _kind(value) -> str:
 
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape}"
-    return {bool: "a bool", int: "an int", float: "a float", str: "a string", list: "a list",
-            dict: "a dict", type(None): "None"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a bool",
+        int: "an int",
+        float: "a float",
+        str: "a string",
+        list: "a list",
+        dict: "a dict",
+        type(None): "None",
+    }.get(type(value), type(value).__name__)
 
 
 @dataclass
@@ -409,7 +435,10 @@ def judge(expected_checks: dict, received: list[Received]) -> tuple[bool, str]:
         seen[item.name] = item
     for name, spec in expected_checks.items():
         if name not in seen:
-            return False, f"check {name!r}: no value arrived (the code before it raised or never ran)"
+            return (
+                False,
+                f"check {name!r}: no value arrived (the code before it raised or never ran)",
+            )
         expected = from_plain(spec["value"])
         why = compare(expected, seen[name].value, spec.get("atol"), spec.get("rtol"), name)
         if why:

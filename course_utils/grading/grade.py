@@ -36,31 +36,30 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.grading import assignment
+from course_utils.grading import assignment, trusted
 from course_utils.grading import checks as ck
 from course_utils.grading import sandbox as sb
-from course_utils.grading import trusted
 from course_utils.grading.kernel import AST_LOCK as _AST_LOCK
 from course_utils.grading.kernel import CellRun, Kernel
 from course_utils.grading.notebook_format import (
     ANSWER_KINDS,
     BEGIN_HIDDEN,
-    GRADED_KINDS,
     END_HIDDEN,
+    GRADED_KINDS,
     LOCKED_KINDS,
     Cell,
-    cell_checksum,
     FormatError,
+    cell_checksum,
     digest,
     grading_meta,
     homework_name,
     parse,
     read_source,
     read_trusted_json,
-    write_atomic,
     strip_hidden,
     strip_solution,
     student_path,
+    write_atomic,
 )
 
 GRADER_VERSION = "3"
@@ -124,7 +123,9 @@ class Result:
     def fingerprint(self) -> dict:
         """What must not change between two gradings of the same submission."""
         return {
-            "status": self.status, "reason": self.reason, "score": self.score,
+            "status": self.status,
+            "reason": self.reason,
+            "score": self.score,
             "tests": [(t["id"], t["status"], t["points"]) for t in self.tests],
         }
 
@@ -137,22 +138,27 @@ def read_submission(path: Path) -> tuple[bytes, object]:
     if size == 0:
         raise FormatError("the file is empty")
     if size > MAX_SUBMISSION_BYTES:
-        raise FormatError(f"the file is {size / 2**20:.0f} MB, more than the "
-                          f"{MAX_SUBMISSION_BYTES // 2**20} MB a submission may have")
+        raise FormatError(
+            f"the file is {size / 2**20:.0f} MB, more than the "
+            f"{MAX_SUBMISSION_BYTES // 2**20} MB a submission may have"
+        )
     raw = path.read_bytes()
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise FormatError(f"not a notebook: the file is not UTF-8 text ({exc.reason})") from None
     except json.JSONDecodeError as exc:
-        raise FormatError(f"not a notebook: malformed JSON at line {exc.lineno}, "
-                          f"column {exc.colno}: {exc.msg}") from None
+        raise FormatError(
+            f"not a notebook: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
     if not isinstance(data, dict) or "cells" not in data:
         raise FormatError("not a notebook: expected a JSON object with 'cells'")
     major = data.get("nbformat")
     if major != 4:
-        raise FormatError(f"wrong notebook format: expected nbformat 4, found {major!r}; "
-                          "save the notebook with Jupyter or Colab")
+        raise FormatError(
+            f"wrong notebook format: expected nbformat 4, found {major!r}; "
+            "save the notebook with Jupyter or Colab"
+        )
     try:
         nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
     except Exception as exc:  # nbformat raises several kinds
@@ -193,8 +199,11 @@ def match_cells(nb, source_cells: list[Cell]) -> Match:
       follows, as the student's code.
     """
     by_id = {c.grade_id: c for c in source_cells if c.grade_id}
-    types = {c.grade_id: ("code",) if c.kind == "answer" else ("code", "markdown")
-             for c in source_cells if c.kind in ANSWER_KINDS}
+    types = {
+        c.grade_id: ("code",) if c.kind == "answer" else ("code", "markdown")
+        for c in source_cells
+        if c.kind in ANSWER_KINDS
+    }
     content = [c for c in source_cells if c.kind == "content"]
     content_ids = {c.cell_id: c for c in content if c.cell_id}
     out = Match({}, {}, {}, [], {})
@@ -210,27 +219,40 @@ def match_cells(nb, source_cells: list[Cell]) -> Match:
         if src is not None:
             current_task = src.grade_id if src.kind == "task" else None
             if src.kind in ANSWER_KINDS:
-                if gid in out.answers or cell.cell_type not in types[gid] \
-                        or not meta.get("solution"):
-                    why = ("appears again" if gid in out.answers
-                           else "lost its answer metadata or changed type")
-                    out.changes.append(f"{label}: answer cell {gid!r} {why}: the first copy "
-                                       "counts, this one was not run")
+                if (
+                    gid in out.answers
+                    or cell.cell_type not in types[gid]
+                    or not meta.get("solution")
+                ):
+                    why = (
+                        "appears again"
+                        if gid in out.answers
+                        else "lost its answer metadata or changed type"
+                    )
+                    out.changes.append(
+                        f"{label}: answer cell {gid!r} {why}: the first copy "
+                        "counts, this one was not run"
+                    )
                     continue
                 out.answers[gid] = text
                 out.how[gid] = "submitted"
                 last = src.index
                 continue
             if gid in seen_locked:
-                out.changes.append(f"{label}: a copy of {KIND_WORDS[src.kind]} {gid!r}: not "
-                                   "run (the source's cell runs once)")
+                out.changes.append(
+                    f"{label}: a copy of {KIND_WORDS[src.kind]} {gid!r}: not "
+                    "run (the source's cell runs once)"
+                )
                 continue
             seen_locked.add(gid)
             last = src.index
-            if cell_checksum(cell.cell_type, text) != cell_checksum(src.cell_type,
-                                                                   _released_text(src)):
-                out.changes.append(f"{label}: {KIND_WORDS[src.kind]} {gid!r} was changed: "
-                                   "the original from the source was used")
+            if cell_checksum(cell.cell_type, text) != cell_checksum(
+                src.cell_type, _released_text(src)
+            ):
+                out.changes.append(
+                    f"{label}: {KIND_WORDS[src.kind]} {gid!r} was changed: "
+                    "the original from the source was used"
+                )
             continue
         # no (known) nbgrader metadata: the instructor's cell, or one the student added
         found = content_ids.get(cell.get("id"))
@@ -238,12 +260,22 @@ def match_cells(nb, source_cells: list[Cell]) -> Match:
             matched_content.add(found.index)
             last = found.index
             if cell_checksum(cell.cell_type, text) != cell_checksum(found.cell_type, found.source):
-                out.changes.append(f"{label}: an instructor cell (source cell {found.index + 1}) "
-                                   "was changed: the original was run")
+                out.changes.append(
+                    f"{label}: an instructor cell (source cell {found.index + 1}) "
+                    "was changed: the original was run"
+                )
             current_task = None
             continue
-        found = next((c for c in content if c.index not in matched_content
-                      and c.cell_type == cell.cell_type and c.source.strip() == text.strip()), None)
+        found = next(
+            (
+                c
+                for c in content
+                if c.index not in matched_content
+                and c.cell_type == cell.cell_type
+                and c.source.strip() == text.strip()
+            ),
+            None,
+        )
         if found is not None:
             matched_content.add(found.index)
             last = found.index
@@ -253,34 +285,48 @@ def match_cells(nb, source_cells: list[Cell]) -> Match:
             fence = "```python\n" + text.rstrip() + "\n```" if cell.cell_type == "code" else text
             out.task_work.setdefault(current_task, []).append(fence)
         if gid is not None:
-            out.changes.append(f"{label}: its grade_id {gid!r} is not one of this notebook's; "
-                               "treated as a cell you added")
+            out.changes.append(
+                f"{label}: its grade_id {gid!r} is not one of this notebook's; "
+                "treated as a cell you added"
+            )
         if cell.cell_type == "code" and text.strip():
             out.added.setdefault(last, []).append((n, text))
-            where = (f"after source cell {last + 1}" if last >= 0 else "before the first cell")
-            out.changes.append(f"{label}: a code cell you added: it runs in place ({where}) "
-                               "as your code")
+            where = f"after source cell {last + 1}" if last >= 0 else "before the first cell"
+            out.changes.append(
+                f"{label}: a code cell you added: it runs in place ({where}) as your code"
+            )
     for gid in types:
         if gid not in out.answers:
             out.how[gid] = "missing: the cell was deleted or its metadata changed"
-            out.changes.append(f"answer cell {gid!r} is missing (deleted, or its nbgrader "
-                               "metadata changed): its empty stub was used")
+            out.changes.append(
+                f"answer cell {gid!r} is missing (deleted, or its nbgrader "
+                "metadata changed): its empty stub was used"
+            )
     for c in source_cells:
         if c.kind in LOCKED_KINDS and c.grade_id not in seen_locked:
-            out.changes.append(f"{KIND_WORDS[c.kind]} {c.grade_id!r} was deleted: the original "
-                               "from the source was used")
+            out.changes.append(
+                f"{KIND_WORDS[c.kind]} {c.grade_id!r} was deleted: the original "
+                "from the source was used"
+            )
     missing_content = [c for c in content if c.index not in matched_content and c.source.strip()]
     if missing_content:
-        out.changes.append("instructor cells deleted or edited beyond recognition (their "
-                           "originals were run): source cells "
-                           + ", ".join(str(c.index + 1) for c in missing_content[:10])
-                           + (" ..." if len(missing_content) > 10 else ""))
+        out.changes.append(
+            "instructor cells deleted or edited beyond recognition (their "
+            "originals were run): source cells "
+            + ", ".join(str(c.index + 1) for c in missing_content[:10])
+            + (" ..." if len(missing_content) > 10 else "")
+        )
     out.task_work = {k: "\n\n".join(v) for k, v in out.task_work.items()}
     return out
 
 
-KIND_WORDS = {"test": "test cell", "task": "task", "readonly": "read-only cell",
-              "answer": "answer cell", "manual": "manually graded answer"}
+KIND_WORDS = {
+    "test": "test cell",
+    "task": "task",
+    "readonly": "read-only cell",
+    "answer": "answer cell",
+    "manual": "manually graded answer",
+}
 
 
 def student_answers(nb, source_cells: list[Cell]) -> tuple[dict, dict]:
@@ -321,15 +367,39 @@ def scan(code: str) -> list[str]:
 # with. Stateful libraries also change themselves between cells (matplotlib's backend,
 # transformers' lazy attributes, gymnasium's dispatch registry, time.tzname): they are
 # restored all the same, without a flag.
-FLAGGED_RESTORES = ("numpy", "scipy", "sklearn", "torch", "pandas", "builtins", "math",
-                    "operator", "course_utils", "sys.", "__builtins__", "integrity check failed")
+FLAGGED_RESTORES = (
+    "numpy",
+    "scipy",
+    "sklearn",
+    "torch",
+    "pandas",
+    "builtins",
+    "math",
+    "operator",
+    "course_utils",
+    "sys.",
+    "__builtins__",
+    "integrity check failed",
+)
 # Flags that make the kernel's own verdict worthless: tests judged in the kernel (assert
 # style) score nothing for such a submission; trusted checks and ladders are unaffected.
-SEVERE = ("rebinds module attribute", "patches library class", "mock patching",
-          "edits sys.modules", "edits import hooks", "edits builtins", "rebinds module name",
-          "assigns special attribute", "defines", "subclasses", "walks frames or gc",
-          "low-level access", "runs background code", "shadows builtin",
-          *(why for why in SUSPICIOUS.values() if not why.startswith("exits, forks")))
+SEVERE = (
+    "rebinds module attribute",
+    "patches library class",
+    "mock patching",
+    "edits sys.modules",
+    "edits import hooks",
+    "edits builtins",
+    "rebinds module name",
+    "assigns special attribute",
+    "defines",
+    "subclasses",
+    "walks frames or gc",
+    "low-level access",
+    "runs background code",
+    "shadows builtin",
+    *(why for why in SUSPICIOUS.values() if not why.startswith("exits, forks")),
+)
 
 
 def _severe(flag: str) -> bool:
@@ -351,8 +421,13 @@ class Step:
     ladder: trusted.Ladder | None = None  # points computed by the grader
 
 
-def build_plan(source_cells: list[Cell], answers: dict[str, str], key: dict | None = None,
-               ladders: dict | None = None, added: dict | None = None) -> list[Step]:
+def build_plan(
+    source_cells: list[Cell],
+    answers: dict[str, str],
+    key: dict | None = None,
+    ladders: dict | None = None,
+    added: dict | None = None,
+) -> list[Step]:
     """The steps to run: the source's cells with the student's answers, and the code
     cells the student added (``added``, from :func:`match_cells`) in place."""
     key, ladders, added = key or {}, ladders or {}, added or {}
@@ -374,8 +449,9 @@ def _steps(cell: Cell, answers: dict, key: dict, ladders: dict) -> list[Step]:
         steps = []
         if cell.kind == "manual" and cell.cell_type == "code":
             # a manually graded code answer runs like an answer; a person scores it
-            steps.append(Step("answer", cell, answers.get(cell.grade_id,
-                                                          strip_solution(cell.source))))
+            steps.append(
+                Step("answer", cell, answers.get(cell.grade_id, strip_solution(cell.source)))
+            )
         return steps + [Step("manual", cell, "")]
     if cell.cell_type != "code":
         return []
@@ -401,8 +477,9 @@ def _describe(run: CellRun) -> str:
     return run.status
 
 
-def _run_ladder(step: Step, kernel, start: float, limits: sb.Limits,
-                small: bool, t: "TestResult") -> CellRun:
+def _run_ladder(
+    step: Step, kernel, start: float, limits: sb.Limits, small: bool, t: TestResult
+) -> CellRun:
     """Points of a ladder cell, computed here from the predictions the kernel sent."""
     ladder = step.ladder
     began = time.monotonic()
@@ -418,37 +495,54 @@ def _run_ladder(step: Step, kernel, start: float, limits: sb.Limits,
     except (ck.CheckError, ValueError, TypeError, IndexError, KeyError) as exc:
         # the kernel's answer had the wrong form (e.g. one label too few)
         t.seconds += time.monotonic() - began
-        return CellRun("error", time.monotonic() - began, "LadderError",
-                       f"the predictions could not be scored: {type(exc).__name__}: "
-                       f"{str(exc)[:300]}")
+        return CellRun(
+            "error",
+            time.monotonic() - began,
+            "LadderError",
+            f"the predictions could not be scored: {type(exc).__name__}: {str(exc)[:300]}",
+        )
     t.seconds += time.monotonic() - began
     steps = ladder.steps(small)
     met = ladder.met(value, small)
     t.points = round(t.max_points * met / len(steps), 6) if steps else 0.0
     t.status = "passed" if met == len(steps) else ("partial" if met else "failed")
     sign = "<=" if ladder.lower_is_better else ">="
-    t.message = (f"{ladder.metric} {value:.4g} on held-out data: {met} of {len(steps)} steps "
-                 f"({', '.join(f'{sign} {s:g}' for s in steps)})")
+    t.message = (
+        f"{ladder.metric} {value:.4g} on held-out data: {met} of {len(steps)} steps "
+        f"({', '.join(f'{sign} {s:g}' for s in steps)})"
+    )
     t.value = value
     return CellRun("ok", time.monotonic() - began)
 
 
-def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Result,
-                 io_folder: Path | None = None, record: dict | None = None,
-                 small: bool = True, self_check: bool = False, modules: tuple = (),
-                 distrust_asserts: bool = False) -> None:
+def execute_plan(
+    plan: list[Step],
+    make_kernel,
+    limits: sb.Limits,
+    result: Result,
+    io_folder: Path | None = None,
+    record: dict | None = None,
+    small: bool = True,
+    self_check: bool = False,
+    modules: tuple = (),
+    distrust_asserts: bool = False,
+) -> None:
     """Run the plan; fill ``result.tests``, ``score`` and ``events``.
 
     ``record``: a dict to fill with the values each test cell sent (making the
     answer key) instead of judging them. ``self_check``: a student's own run, where
     the cells judged only by the grader are reported as such.
     """
-    tests = {s.cell.grade_id: TestResult(s.cell.grade_id, s.cell.points,
-                                         hidden=bool(s.hidden_code)) for s in plan if s.kind == "test"}
+    tests = {
+        s.cell.grade_id: TestResult(s.cell.grade_id, s.cell.points, hidden=bool(s.hidden_code))
+        for s in plan
+        if s.kind == "test"
+    }
     for s in plan:
         if s.kind == "manual":
-            tests[s.cell.grade_id] = TestResult(s.cell.grade_id, s.cell.points, status="manual",
-                                                message=MANUAL_MESSAGE)
+            tests[s.cell.grade_id] = TestResult(
+                s.cell.grade_id, s.cell.points, status="manual", message=MANUAL_MESSAGE
+            )
     result.tests = [tests[s.cell.grade_id] for s in plan if s.kind in ("test", "manual")]
     start = time.monotonic()
     done: list[Step] = []  # non-test steps that ran (to replay after a restart)
@@ -468,15 +562,21 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
             if step.kind == "manual":
                 continue  # scored by a person, never run
             left = limits.notebook_timeout - (time.monotonic() - start)
-            label = step.cell.grade_id or (f"your added cell {step.cell.index + 1}"
-                                           if step.cell.kind == "added"
-                                           else f"cell {step.cell.index + 1}")
+            label = step.cell.grade_id or (
+                f"your added cell {step.cell.index + 1}"
+                if step.cell.kind == "added"
+                else f"cell {step.cell.index + 1}"
+            )
             if left <= 0:
-                result.events.append(f"notebook time limit ({limits.notebook_timeout:.0f} s) "
-                                     f"reached before {label}; the rest was not run")
+                result.events.append(
+                    f"notebook time limit ({limits.notebook_timeout:.0f} s) "
+                    f"reached before {label}; the rest was not run"
+                )
                 for s in plan[n:]:
                     if s.kind == "test":
-                        tests[s.cell.grade_id].message = "not run: the notebook time limit was reached"
+                        tests[
+                            s.cell.grade_id
+                        ].message = "not run: the notebook time limit was reached"
                 break
             timeout = min(limits.cell_timeout, left)
             if step.kind == "answer" and kernel.level is not None and not kernel.snapshotted:
@@ -488,31 +588,40 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
                 restored = kernel.restore_integrity()
                 result.integrity_seconds += time.monotonic() - began
                 if restored is None:
-                    result.flags.append(f"before {label}: the grader's integrity restore did not "
-                                        "answer as expected; tests judged in the kernel fail")
+                    result.flags.append(
+                        f"before {label}: the grader's integrity restore did not "
+                        "answer as expected; tests judged in the kernel fail"
+                    )
                     distrust = True
                 restored = [r for r in restored or [] if r.startswith(FLAGGED_RESTORES)]
                 if restored:
                     shown = ", ".join(restored[:12]) + (" ..." if len(restored) > 12 else "")
-                    result.flags.append(f"before {label}: restored what the submission patched: "
-                                        f"{shown}")
+                    result.flags.append(
+                        f"before {label}: restored what the submission patched: {shown}"
+                    )
                     distrust = True
             if step.kind == "test":
                 tampered = kernel.reset_hooks()
                 if tampered is None or tampered:
                     what = "the reset did not run" if tampered is None else ", ".join(tampered)
-                    result.flags.append(f"before {label}: the kernel's execution machinery "
-                                        f"was modified ({what}); tests after it fail")
+                    result.flags.append(
+                        f"before {label}: the kernel's execution machinery "
+                        f"was modified ({what}); tests after it fail"
+                    )
                     for s in plan[n:]:
                         if s.kind == "test":
                             tests[s.cell.grade_id].status = "failed"
-                            tests[s.cell.grade_id].message = "not trusted: the submission modified the kernel"
+                            tests[
+                                s.cell.grade_id
+                            ].message = "not trusted: the submission modified the kernel"
                     break
                 t = tests[step.cell.grade_id]
                 if distrust and not step.checks and step.ladder is None:
                     t.status = "failed"
-                    t.message = ("not trusted: the submission patches or fakes what the tests rely "
-                                 "on (see the flags); left to the instructor's review")
+                    t.message = (
+                        "not trusted: the submission patches or fakes what the tests rely "
+                        "on (see the flags); left to the instructor's review"
+                    )
                     continue
                 if self_check and (step.ladder is not None or not _has_code(step.code)):
                     t.message = "judged by the grader only (held-out data or hidden tests)"
@@ -532,7 +641,9 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
                         continue
                 elif (run is None or run.status == "ok") and step.hidden_code.strip():
                     left = limits.notebook_timeout - (time.monotonic() - start)
-                    hidden_run = kernel.execute(step.hidden_code, min(limits.cell_timeout, max(left, 1)))
+                    hidden_run = kernel.execute(
+                        step.hidden_code, min(limits.cell_timeout, max(left, 1))
+                    )
                     t.seconds += hidden_run.seconds
                     run = hidden_run
                     if record is not None:
@@ -554,7 +665,9 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
                 if run.status == "ok":
                     t.status, t.points = "passed", t.max_points
                 else:
-                    t.status = {"error": "failed", "timeout": "timeout", "died": "crashed"}[run.status]
+                    t.status = {"error": "failed", "timeout": "timeout", "died": "crashed"}[
+                        run.status
+                    ]
                     if not hidden_failed:
                         t.message = _describe(run)
                         t.hidden = False
@@ -569,18 +682,24 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
                     if run.status == "error" and step.kind == "answer":
                         result.events.append(f"answer {label} raised {run.ename[:100]}")
                     elif run.status == "error":
-                        result.events.append(f"{label} (instructor code) raised {run.ename[:100]}: "
-                                             f"{run.evalue[:200]}")
+                        result.events.append(
+                            f"{label} (instructor code) raised {run.ename[:100]}: "
+                            f"{run.evalue[:200]}"
+                        )
             if run.status in ("timeout", "died"):
-                what = (f"timed out after {run.seconds:.0f} s" if run.status == "timeout"
-                        else "crashed the kernel")
+                what = (
+                    f"timed out after {run.seconds:.0f} s"
+                    if run.status == "timeout"
+                    else "crashed the kernel"
+                )
                 result.events.append(f"{label} {what}")
                 if kernel.restarts >= limits.max_restarts:
                     result.events.append("too many restarts; the remaining cells were not run")
                     break
                 kernel.restart()
-                result.events.append(f"kernel restarted ({kernel.restarts}); replaying "
-                                     f"{len(done)} cell(s)")
+                result.events.append(
+                    f"kernel restarted ({kernel.restarts}); replaying {len(done)} cell(s)"
+                )
                 for old in list(done):
                     left = limits.notebook_timeout - (time.monotonic() - start)
                     if old.kind == "answer" and kernel.level is not None and not kernel.snapshotted:
@@ -597,8 +716,12 @@ def execute_plan(plan: list[Step], make_kernel, limits: sb.Limits, result: Resul
             thread.join(timeout=5)
         outside = getattr(kernel, "outside_reads", [])
         if outside:
-            shown = "; ".join(outside[:8]) + (f"; and {len(outside) - 8} more" if len(outside) > 8 else "")
-            result.flags.append(f"reads or lists files outside its work folder, or starts programs: {shown}")
+            shown = "; ".join(outside[:8]) + (
+                f"; and {len(outside) - 8} more" if len(outside) > 8 else ""
+            )
+            result.flags.append(
+                f"reads or lists files outside its work folder, or starts programs: {shown}"
+            )
         result.score = round(sum(t.points for t in result.tests), 6)
         result.max_score = round(sum(t.max_points for t in result.tests), 6)
         result.tests = [t.__dict__ for t in result.tests]
@@ -618,27 +741,33 @@ def _safe_id(rel: str) -> str:
     return safe
 
 
-def kernel_env(workdir: Path, io_folder: Path, level: str, view: trusted.View | None,
-               small: bool | None = None) -> dict:
+def kernel_env(
+    workdir: Path, io_folder: Path, level: str, view: trusted.View | None, small: bool | None = None
+) -> dict:
     """The kernel's environment: no secrets, the mode (the grader's own unless ``small``
     says), the checks folder and, in the allow-list sandbox, the data view instead of
     the grader's own data paths."""
-    env = {k: v for k, v in os.environ.items()
-           if not re.search(r"TOKEN|SECRET|PASSWORD|KEY|CREDENTIAL", k, re.I)}
-    env["COURSE_SMALL"] = (os.environ.get("COURSE_SMALL", "0") if small is None
-                           else "1" if small else "0")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not re.search(r"TOKEN|SECRET|PASSWORD|KEY|CREDENTIAL", k, re.I)
+    }
+    env["COURSE_SMALL"] = (
+        os.environ.get("COURSE_SMALL", "0") if small is None else "1" if small else "0"
+    )
     env[ck.ENV] = str(io_folder)
     env["NBGRADER_EXECUTION"] = "autograde"  # as nbgrader's autograder sets it
     for var in ("PWD", "OLDPWD", "VIRTUAL_ENV", "PS1", "SSH_AUTH_SOCK", "XDG_RUNTIME_DIR"):
         env.pop(var, None)  # the grader's own folders are none of the kernel's business
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin",
-                                   "/usr/bin", "/bin"])
+    env["PATH"] = os.pathsep.join(
+        [str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]
+    )
     if level == sb.STRONG:
         for var in ("COURSE_DATA", "COURSE_DATA_VERIFIED", *trusted.LIBRARY_VARS):
             env.pop(var, None)
         env["COURSE_CACHE"] = str(workdir / ".cache")
         env["COURSE_OFFLINE"] = "1"
-        env.update((view.env if view is not None else {}))
+        env.update(view.env if view is not None else {})
     return env
 
 
@@ -656,7 +785,7 @@ class Homework:
     files: list = field(default_factory=list)  # the assignment's data files: (path, name)
 
     @classmethod
-    def load(cls, source_path: Path, need_key: bool = True) -> "Homework":
+    def load(cls, source_path: Path, need_key: bool = True) -> Homework:
         source_path = Path(source_path)
         nb, cells = read_source(source_path)
         module = trusted.instructor_module(source_path)
@@ -664,11 +793,14 @@ class Homework:
         tests = {c.grade_id for c in cells if c.kind == "test"}
         unknown = sorted(set(ladder_map) - tests)
         if unknown:
-            raise FormatError(f"{source_path.parent / trusted.INSTRUCTOR_MODULE}: LADDERS names "
-                              f"{unknown}, which are not test cells of {source_path.name}")
+            raise FormatError(
+                f"{source_path.parent / trusted.INSTRUCTOR_MODULE}: LADDERS names "
+                f"{unknown}, which are not test cells of {source_path.name}"
+            )
         key = load_key(source_path, cells) if need_key else {}
-        modules = imported_modules(c.source for c in cells
-                                   if c.kind not in ANSWER_KINDS and c.cell_type == "code")
+        modules = imported_modules(
+            c.source for c in cells if c.kind not in ANSWER_KINDS and c.cell_type == "code"
+        )
         files = assignment.data_files(source_path.parent)
         return cls(source_path, nb, cells, key, ladder_map, module, modules, files)
 
@@ -692,8 +824,13 @@ def trust_table(source_path: Path) -> dict:
     for c in hw.cells:
         if c.kind != "test":
             continue
-        how = ("ladder" if c.grade_id in hw.ladders else
-               "checks" if hw.key.get(c.grade_id) else "asserts")
+        how = (
+            "ladder"
+            if c.grade_id in hw.ladders
+            else "checks"
+            if hw.key.get(c.grade_id)
+            else "asserts"
+        )
         out["cells"][c.grade_id] = how
         out["asserts" if how == "asserts" else "trusted"] += c.points
     return out
@@ -735,16 +872,23 @@ def load_key(source_path: Path, cells: list[Cell] | None = None) -> dict:
         _, cells = read_source(source_path)
     if not uses_checks(cells):
         return {}
-    data = read_trusted_json(path, "answer key",
-                             f"{source_path}: its hidden tests send values (submit) but the "
-                             f"answer key {path.name} is missing: run `course release "
-                             f"{source_path}`")
+    data = read_trusted_json(
+        path,
+        "answer key",
+        f"{source_path}: its hidden tests send values (submit) but the "
+        f"answer key {path.name} is missing: run `course release "
+        f"{source_path}`",
+    )
     if data.get("format") != ck.KEY_FORMAT:
-        raise FormatError(f"{path}: answer key format {data.get('format')!r}, expected "
-                          f"{ck.KEY_FORMAT}: run `course release {source_path}`")
+        raise FormatError(
+            f"{path}: answer key format {data.get('format')!r}, expected "
+            f"{ck.KEY_FORMAT}: run `course release {source_path}`"
+        )
     if data.get("source_sha256") != digest(source_path):
-        raise FormatError(f"{path} is stale: it was made from another version of "
-                          f"{source_path.name}; run `course release {source_path}`")
+        raise FormatError(
+            f"{path} is stale: it was made from another version of "
+            f"{source_path.name}; run `course release {source_path}`"
+        )
     return data["tests"]
 
 
@@ -761,15 +905,31 @@ def manual_items(source_cells: list[Cell], match: Match) -> list[dict]:
         else:
             answer = match.answers.get(c.grade_id, "")
             cell_type = c.cell_type
-        items.append({"id": c.grade_id, "kind": c.kind, "cell_type": cell_type,
-                      "answer": answer, "answer_sha256": digest(answer.encode()),
-                      "rubric": c.source, "max_points": c.points})
+        items.append(
+            {
+                "id": c.grade_id,
+                "kind": c.kind,
+                "cell_type": cell_type,
+                "answer": answer,
+                "answer_sha256": digest(answer.encode()),
+                "rubric": c.source,
+                "max_points": c.points,
+            }
+        )
     return items
 
 
-def grade_one(hw: Homework, sub_path: Path, sub_rel: str, limits: sb.Limits, level: str,
-              hide: list[str], view: trusted.View | None = None,
-              record: dict | None = None, small: bool | None = None) -> Result:
+def grade_one(
+    hw: Homework,
+    sub_path: Path,
+    sub_rel: str,
+    limits: sb.Limits,
+    level: str,
+    hide: list[str],
+    view: trusted.View | None = None,
+    record: dict | None = None,
+    small: bool | None = None,
+) -> Result:
     source_path = hw.path
     source_cells = hw.cells
     name = homework_name(source_path)
@@ -794,9 +954,11 @@ def grade_one(hw: Homework, sub_path: Path, sub_rel: str, limits: sb.Limits, lev
     claimed = (nb.metadata.get("course") or {}).get("homework")
     if how and not answers:
         result.status = "rejected"
-        result.reason = (f"this is not a submission for {name!r}: none of its answer cells "
-                         f"({', '.join(sorted(how))}) was found"
-                         + (f"; the notebook says it is {claimed!r}" if claimed and claimed != name else ""))
+        result.reason = (
+            f"this is not a submission for {name!r}: none of its answer cells "
+            f"({', '.join(sorted(how))}) was found"
+            + (f"; the notebook says it is {claimed!r}" if claimed and claimed != name else "")
+        )
         result.max_score = max_score
         return result
     result.manual = manual_items(source_cells, match)
@@ -821,9 +983,17 @@ def grade_one(hw: Homework, sub_path: Path, sub_rel: str, limits: sb.Limits, lev
         return Kernel(workdir, level, limits, hide=hide, env=env, binds=binds, files=hw.files)
 
     try:
-        execute_plan(plan, make_kernel, limits, result, io_folder, record=record,
-                     small=env["COURSE_SMALL"] == "1", modules=hw.modules,
-                     distrust_asserts=any(_severe(f) for f in result.flags))
+        execute_plan(
+            plan,
+            make_kernel,
+            limits,
+            result,
+            io_folder,
+            record=record,
+            small=env["COURSE_SMALL"] == "1",
+            modules=hw.modules,
+            distrust_asserts=any(_severe(f) for f in result.flags),
+        )
     except RuntimeError as exc:  # the kernel could not start
         result.status, result.reason = "error", f"grader error: {exc}"
     finally:
@@ -832,8 +1002,7 @@ def grade_one(hw: Homework, sub_path: Path, sub_rel: str, limits: sb.Limits, lev
     return result
 
 
-def make_key(source_path: Path, limits: sb.Limits | None = None,
-             allow_weak: bool = False) -> dict:
+def make_key(source_path: Path, limits: sb.Limits | None = None, allow_weak: bool = False) -> dict:
     """Run the reference solution in the sandbox and record what each hidden test
     sends: the answer key (written by ``course release``)."""
     source_path = Path(source_path)
@@ -844,15 +1013,33 @@ def make_key(source_path: Path, limits: sb.Limits | None = None,
     # which do, are judged by grading.py with thresholds per mode)
     with tempfile.TemporaryDirectory(prefix="course-key-") as tmp:
         view = trusted.build_view(hw.module, Path(tmp))
-        result = grade_one(hw, source_path, source_path.name, limits or sb.Limits(),
-                           level, [], view, record=record, small=True)
-    problems = [f"{t['id']}: {t['status']} {t['message']}".strip() for t in result.tests
-                if t["status"] not in ("passed", "manual")]
-    if result.status != "graded" or problems or result.events and any(
-            "raised" in e or "timed out" in e for e in result.events):
-        raise FormatError(f"{source_path}: the reference solution does not pass its own tests, "
-                          "so no answer key was written:\n  "
-                          + "\n  ".join(problems + result.events + [result.reason]))
+        result = grade_one(
+            hw,
+            source_path,
+            source_path.name,
+            limits or sb.Limits(),
+            level,
+            [],
+            view,
+            record=record,
+            small=True,
+        )
+    problems = [
+        f"{t['id']}: {t['status']} {t['message']}".strip()
+        for t in result.tests
+        if t["status"] not in ("passed", "manual")
+    ]
+    if (
+        result.status != "graded"
+        or problems
+        or result.events
+        and any("raised" in e or "timed out" in e for e in result.events)
+    ):
+        raise FormatError(
+            f"{source_path}: the reference solution does not pass its own tests, "
+            "so no answer key was written:\n  "
+            + "\n  ".join(problems + result.events + [result.reason])
+        )
     tests = {}
     for gid, received in record.items():
         seen = {}
@@ -861,12 +1048,20 @@ def make_key(source_path: Path, limits: sb.Limits | None = None,
                 raise FormatError(f"{source_path}: test {gid}: check {item.name!r}: {item.error}")
             if item.name in seen:
                 raise FormatError(f"{source_path}: test {gid}: check {item.name!r} is sent twice")
-            seen[item.name] = {"value": ck.key_to_json(item.value), "atol": item.atol,
-                               "rtol": item.rtol}
+            seen[item.name] = {
+                "value": ck.key_to_json(item.value),
+                "atol": item.atol,
+                "rtol": item.rtol,
+            }
         if seen:
             tests[gid] = seen
-    return {"format": ck.KEY_FORMAT, "homework": homework_name(source_path),
-            "source_sha256": digest(source_path), "mode": "small", "tests": tests}
+    return {
+        "format": ck.KEY_FORMAT,
+        "homework": homework_name(source_path),
+        "source_sha256": digest(source_path),
+        "mode": "small",
+        "tests": tests,
+    }
 
 
 def write_key(source_path: Path, **kwargs) -> tuple[Path, bool]:
@@ -891,19 +1086,26 @@ def write_key(source_path: Path, **kwargs) -> tuple[Path, bool]:
 def key_text(key: dict) -> str:
     """The key as JSON, one line per value: lists of numbers stay on one line."""
     text = json.dumps(key, indent=1, sort_keys=True)
-    flat = re.compile(r"\[\s*((?:-?[\d.eE+-]+|true|false|null)(?:,\s*(?:-?[\d.eE+-]+|true|false|null))*)\s*\]")
-    return flat.sub(lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", text) + "\n"
+    flat = re.compile(
+        r"\[\s*((?:-?[\d.eE+-]+|true|false|null)(?:,\s*(?:-?[\d.eE+-]+|true|false|null))*)\s*\]"
+    )
+    return (
+        flat.sub(lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", text)
+        + "\n"
+    )
 
 
 def _level(allow_weak: bool) -> str:
     level = sb.probe()
     if level in sb.WEAK and not allow_weak:
-        what = ("only the unshare deny-list sandbox is available (install bubblewrap, "
-                "Debian's `bubblewrap` package, for the allow-list sandbox): files outside "
-                "the hidden folders, held-out data included, stay readable"
-                if level == "namespaces" else
-                "no sandbox with namespaces is available here (`unshare` failed): "
-                "submissions could use the network and read the hidden tests")
+        what = (
+            "only the unshare deny-list sandbox is available (install bubblewrap, "
+            "Debian's `bubblewrap` package, for the allow-list sandbox): files outside "
+            "the hidden folders, held-out data included, stay readable"
+            if level == "namespaces"
+            else "no sandbox with namespaces is available here (`unshare` failed): "
+            "submissions could use the network and read the hidden tests"
+        )
         raise RuntimeError(f"{what}. Pass --allow-weak-sandbox to grade anyway.")
     return level
 
@@ -911,10 +1113,14 @@ def _level(allow_weak: bool) -> str:
 def _host_prefixes() -> list[tuple[str, str]]:
     import course_utils
 
-    pairs = [(str(Path(course_utils.__file__).resolve().parent.parent), "<course>"),
-             (os.path.realpath(sys.prefix), "<python>"), (os.path.realpath(sys.base_prefix), "<python>"),
-             (str(Path.home()), "<home>"), (os.path.realpath(tempfile.gettempdir()), "<tmp>"),
-             (os.getcwd(), "<cwd>")]
+    pairs = [
+        (str(Path(course_utils.__file__).resolve().parent.parent), "<course>"),
+        (os.path.realpath(sys.prefix), "<python>"),
+        (os.path.realpath(sys.base_prefix), "<python>"),
+        (str(Path.home()), "<home>"),
+        (os.path.realpath(tempfile.gettempdir()), "<tmp>"),
+        (os.getcwd(), "<cwd>"),
+    ]
     return sorted({p: r for p, r in pairs if len(p) > 1}.items(), key=lambda pr: -len(pr[0]))
 
 
@@ -933,17 +1139,26 @@ def _feedback_markdown(result: Result) -> str:
     title = result.homework + (f" ({result.assignment})" if result.assignment else "")
     lines = [f"# Feedback: {title}", "", f"Submission: `{result.submission}`", ""]
     if result.status != "graded":
-        lines += [f"**Not graded** ({result.status}): {result.reason}", "",
-                  f"Score: 0 / {result.max_score:g}"]
+        lines += [
+            f"**Not graded** ({result.status}): {result.reason}",
+            "",
+            f"Score: 0 / {result.max_score:g}",
+        ]
         return "\n".join(lines) + "\n"
-    lines += [f"**Score: {result.score:g} / {result.max_score:g}**", "",
-              "| test | points | status | details |", "|---|---|---|---|"]
+    lines += [
+        f"**Score: {result.score:g} / {result.max_score:g}**",
+        "",
+        "| test | points | status | details |",
+        "|---|---|---|---|",
+    ]
     for t in result.tests:
         msg = HIDDEN_MESSAGE if t["hidden"] and t["status"] != "passed" else t["message"]
         msg = msg.replace("|", "\\|").replace("\n", " ")
         if len(msg) > 200:
             msg = msg[:200] + " ..."
-        lines.append(f"| {t['id']} | {t['points']:g} / {t['max_points']:g} | {t['status']} | {msg} |")
+        lines.append(
+            f"| {t['id']} | {t['points']:g} / {t['max_points']:g} | {t['status']} | {msg} |"
+        )
     comments = [(t["id"], t["comment"]) for t in result.tests if t.get("comment")]
     if comments:
         lines += ["", "Comments from your grader:", ""]
@@ -951,8 +1166,11 @@ def _feedback_markdown(result: Result) -> str:
             lines += [f"**{gid}**", "", comment.strip(), ""]
     missing = [g for g, h in result.answers.items() if not h.startswith("submitted")]
     if missing:
-        lines += ["", "Answer cells not found in your notebook (their stubs were used): "
-                  + ", ".join(sorted(missing))]
+        lines += [
+            "",
+            "Answer cells not found in your notebook (their stubs were used): "
+            + ", ".join(sorted(missing)),
+        ]
     if result.changes:
         lines += ["", "What you changed in the notebook, and what the grader did with it:", ""]
         lines += [f"- {c}" for c in result.changes]
@@ -971,8 +1189,12 @@ def apply_manual(result: Result, stem: str, grades: dict) -> Result:
     for t in result.tests:
         t = dict(t)
         item, given = current.get(t["id"]), grades.get(f"{stem}/{t['id']}")
-        if (t["status"] == "manual" and item is not None and given is not None
-                and given.get("answer_sha256") == item["answer_sha256"]):
+        if (
+            t["status"] == "manual"
+            and item is not None
+            and given is not None
+            and given.get("answer_sha256") == item["answer_sha256"]
+        ):
             t["points"] = float(given["points"])
             t["status"] = "graded by hand"
             t["comment"] = given.get("comment", "")
@@ -1025,16 +1247,43 @@ def write_gradebook(results: list[Result], path: Path) -> None:
                 columns.append(name)
     fh = io.StringIO(newline="")
     writer = csv.writer(fh)
-    writer.writerow(["submission", "score", "max_score", "status", "reason", *columns,
-                     "manual_pending", "student", "assignment", "notebook", "changes",
-                     "flags", "submission_sha256"])
+    writer.writerow(
+        [
+            "submission",
+            "score",
+            "max_score",
+            "status",
+            "reason",
+            *columns,
+            "manual_pending",
+            "student",
+            "assignment",
+            "notebook",
+            "changes",
+            "flags",
+            "submission_sha256",
+        ]
+    )
     for r in sorted(results, key=lambda r: (r.student, r.notebook, r.submission)):
         points = {_column(r, t["id"], several): t["points"] for t in r.tests}
         pending = sum(1 for t in r.tests if t["status"] == "manual")
-        writer.writerow([r.submission, f"{r.score:g}", f"{r.max_score:g}", r.status, r.reason,
-                         *[f"{points[i]:g}" if i in points else "" for i in columns],
-                         pending, r.student, r.assignment, r.notebook, len(r.changes),
-                         "; ".join(r.flags), r.submission_sha256])
+        writer.writerow(
+            [
+                r.submission,
+                f"{r.score:g}",
+                f"{r.max_score:g}",
+                r.status,
+                r.reason,
+                *[f"{points[i]:g}" if i in points else "" for i in columns],
+                pending,
+                r.student,
+                r.assignment,
+                r.notebook,
+                len(r.changes),
+                "; ".join(r.flags),
+                r.submission_sha256,
+            ]
+        )
     write_atomic(path, fh.getvalue())
 
 
@@ -1054,8 +1303,9 @@ def write_totals(results: list[Result], path: Path) -> None:
         students.setdefault((r.student, r.assignment), []).append(r)
     fh = io.StringIO(newline="")
     writer = csv.writer(fh)
-    writer.writerow(["student", "assignment", "score", "max_score", "notebooks",
-                     "missing", "manual_pending"])
+    writer.writerow(
+        ["student", "assignment", "score", "max_score", "notebooks", "missing", "manual_pending"]
+    )
     for (student, assignment_name), rs in sorted(students.items()):
         wanted = {nb: m for (a, nb), m in notebooks.items() if a == assignment_name}
         best = {}
@@ -1068,8 +1318,17 @@ def write_totals(results: list[Result], path: Path) -> None:
         score = sum(r.score for r in best.values())
         missing = sorted(set(wanted) - set(best))
         pending = sum(1 for r in best.values() for t in r.tests if t["status"] == "manual")
-        writer.writerow([student, assignment_name, f"{score:g}", f"{sum(wanted.values()):g}",
-                         len(best), " ".join(missing), pending])
+        writer.writerow(
+            [
+                student,
+                assignment_name,
+                f"{score:g}",
+                f"{sum(wanted.values()):g}",
+                len(best),
+                " ".join(missing),
+                pending,
+            ]
+        )
     write_atomic(path, fh.getvalue())
 
 
@@ -1078,7 +1337,11 @@ def collect_submissions(paths: list[Path]) -> list[tuple[Path, str]]:
     for p in map(Path, paths):
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.is_file() and f.suffix in (".ipynb", ".json", "") and ".ipynb_checkpoints" not in f.parts:
+                if (
+                    f.is_file()
+                    and f.suffix in (".ipynb", ".json", "")
+                    and ".ipynb_checkpoints" not in f.parts
+                ):
                     found.append((f, str(f.relative_to(p))))
         elif p.exists():
             found.append((p, p.name))
@@ -1092,13 +1355,18 @@ def _hide_list(source_path: Path, submissions: list[Path], out_dir: Path) -> lis
 
     source_dir = source_path.resolve().parent
     hide = {source_dir.parent if source_dir.parent.name == "homeworks" else source_dir}
-    git = next((d / ".git" for d in (source_dir, *source_dir.parents) if (d / ".git").exists()), None)
+    git = next(
+        (d / ".git" for d in (source_dir, *source_dir.parents) if (d / ".git").exists()), None
+    )
     if git is not None:
         hide.add(git)
     hide.add(out_dir.resolve())
     hide.update(p.resolve().parent for p in submissions)
-    keep = [Path(course_utils.__file__).resolve().parent, Path(os.sys.prefix).resolve(),
-            Path(tempfile.gettempdir()).resolve()]
+    keep = [
+        Path(course_utils.__file__).resolve().parent,
+        Path(os.sys.prefix).resolve(),
+        Path(tempfile.gettempdir()).resolve(),
+    ]
     safe = []
     for h in sorted(hide):
         if any(k == h or h in k.parents for k in keep):
@@ -1107,9 +1375,16 @@ def _hide_list(source_path: Path, submissions: list[Path], out_dir: Path) -> lis
     return safe
 
 
-def grade(source_path: Path, submissions: list[Path], out_dir: Path, jobs: int = 1,
-          limits: sb.Limits | None = None, force: bool = False, allow_weak: bool = False,
-          progress: bool = True) -> list[Result]:
+def grade(
+    source_path: Path,
+    submissions: list[Path],
+    out_dir: Path,
+    jobs: int = 1,
+    limits: sb.Limits | None = None,
+    force: bool = False,
+    allow_weak: bool = False,
+    progress: bool = True,
+) -> list[Result]:
     """Grade submissions (files or folders) of one source notebook, or of an assignment
     folder (every notebook in it; submissions are matched by file name, in nbgrader's
     ``submitted/<student>/<assignment>/`` layout or any other); write results,
@@ -1131,13 +1406,24 @@ def grade(source_path: Path, submissions: list[Path], out_dir: Path, jobs: int =
     hide = _hide_list(sources[0], [p for p, _ in items], out_dir) if level != sb.STRONG else []
     lock = threading.Lock()
     view_dir = Path(tempfile.mkdtemp(prefix="course-view-"))
-    views = {hw.path: trusted.build_view(hw.module, view_dir / str(n))
-             for n, hw in enumerate(homeworks)}
+    views = {
+        hw.path: trusted.build_view(hw.module, view_dir / str(n)) for n, hw in enumerate(homeworks)
+    }
     digests = {hw.path: (digest(hw.path), trusted_digest(hw.path)) for hw in homeworks}
-    write_atomic(out_dir / "assignment.json", json.dumps({
-        "assignment": assignment_name,
-        "notebooks": {hw.notebook: sum(c.points for c in hw.cells if c.kind in GRADED_KINDS)
-                      for hw in homeworks}}, indent=1) + "\n")
+    write_atomic(
+        out_dir / "assignment.json",
+        json.dumps(
+            {
+                "assignment": assignment_name,
+                "notebooks": {
+                    hw.notebook: sum(c.points for c in hw.cells if c.kind in GRADED_KINDS)
+                    for hw in homeworks
+                },
+            },
+            indent=1,
+        )
+        + "\n",
+    )
 
     def work(item) -> Result:
         path, rel = item
@@ -1145,14 +1431,26 @@ def grade(source_path: Path, submissions: list[Path], out_dir: Path, jobs: int =
         hw = homeworks[0] if not folder_mode else by_name.get(Path(rel).name)
         if folder_mode and (hw is None or (assigned and assigned != assignment_name)):
             expected = ", ".join(sorted(by_name))
-            why = (f"not a notebook of assignment {assignment_name!r} (expected one of: "
-                   f"{expected})" if hw is None else
-                   f"submitted for assignment {assigned!r}, not {assignment_name!r}")
-            result = Result(Path(rel).stem, rel, digest(path), "", "rejected", reason=why,
-                            student=student, assignment=assigned or assignment_name)
+            why = (
+                f"not a notebook of assignment {assignment_name!r} (expected one of: {expected})"
+                if hw is None
+                else f"submitted for assignment {assigned!r}, not {assignment_name!r}"
+            )
+            result = Result(
+                Path(rel).stem,
+                rel,
+                digest(path),
+                "",
+                "rejected",
+                reason=why,
+                student=student,
+                assignment=assigned or assignment_name,
+            )
             with lock:
-                write_atomic(out_dir / "results" / f"{_safe_id(rel)}.json",
-                             json.dumps(result.__dict__, indent=1, sort_keys=True))
+                write_atomic(
+                    out_dir / "results" / f"{_safe_id(rel)}.json",
+                    json.dumps(result.__dict__, indent=1, sort_keys=True),
+                )
             return result
         source_sha, trusted_sha = digests[hw.path]
         key = _safe_id(rel)
@@ -1160,18 +1458,26 @@ def grade(source_path: Path, submissions: list[Path], out_dir: Path, jobs: int =
         if not force and result_file.exists():
             try:
                 old = json.loads(result_file.read_text())
-                if (old.get("submission_sha256") == digest(path)
-                        and old.get("source_sha256") == source_sha
-                        and old.get("trusted_sha256") == trusted_sha
-                        and old.get("grader_version") == GRADER_VERSION):
+                if (
+                    old.get("submission_sha256") == digest(path)
+                    and old.get("source_sha256") == source_sha
+                    and old.get("trusted_sha256") == trusted_sha
+                    and old.get("grader_version") == GRADER_VERSION
+                ):
                     return Result(**old)
             except (OSError, ValueError, TypeError):
                 pass
         try:
             result = grade_one(hw, path, rel, limits, level, hide, views[hw.path])
         except Exception as exc:  # one bad submission never stops the batch
-            result = Result(homework_name(hw.path), rel, "", source_sha, "error",
-                            reason=f"grader error: {type(exc).__name__}: {exc}")
+            result = Result(
+                homework_name(hw.path),
+                rel,
+                "",
+                source_sha,
+                "error",
+                reason=f"grader error: {type(exc).__name__}: {exc}",
+            )
         result.trusted_sha256 = trusted_sha
         result.student, result.assignment = student, assigned or assignment_name
         result.notebook = hw.notebook
@@ -1181,8 +1487,15 @@ def grade(source_path: Path, submissions: list[Path], out_dir: Path, jobs: int =
 
     try:
         with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
-            results = list(tqdm(pool.map(work, items), total=len(items), desc="grading",
-                                unit="nb", disable=not progress))
+            results = list(
+                tqdm(
+                    pool.map(work, items),
+                    total=len(items),
+                    desc="grading",
+                    unit="nb",
+                    disable=not progress,
+                )
+            )
     finally:
         shutil.rmtree(view_dir, ignore_errors=True)
     applied = {(r.submission, r.notebook): r for r in write_reports(out_dir)}
@@ -1209,28 +1522,41 @@ def self_check_changes(nb) -> tuple[object, list[str]]:
         text = _text(cell)
         if gid:
             if gid in seen:
-                changes.append(f"{label}: a second copy of {gid!r}: the first copy counts, "
-                               "this one is not run")
+                changes.append(
+                    f"{label}: a second copy of {gid!r}: the first copy counts, this one is not run"
+                )
                 continue
             seen.add(gid)
-            locked = meta.get("grade") and not meta.get("solution") or meta.get("task") \
+            locked = (
+                meta.get("grade")
+                and not meta.get("solution")
+                or meta.get("task")
                 or (meta.get("locked") and not meta.get("solution"))
+            )
             if locked and stored and stored != cell_checksum(cell.cell_type, text):
-                changes.append(f"{label}: {gid!r} was changed: the grader runs the original "
-                               "(here your version runs)")
+                changes.append(
+                    f"{label}: {gid!r} was changed: the grader runs the original "
+                    "(here your version runs)"
+                )
             last = repr(gid)
         elif released and stored is None:
             if cell.cell_type == "code" and text.strip():
-                changes.append(f"{label}: a code cell you added (after {last}): the grader "
-                               "runs it in place, as your code")
+                changes.append(
+                    f"{label}: a code cell you added (after {last}): the grader "
+                    "runs it in place, as your code"
+                )
         elif released and stored != cell_checksum(cell.cell_type, text):
-            changes.append(f"{label}: an instructor cell was changed: the grader runs the "
-                           "original (here your version runs)")
+            changes.append(
+                f"{label}: an instructor cell was changed: the grader runs the "
+                "original (here your version runs)"
+            )
         keep.append(cell)
     for gid in expected:
         if gid not in seen:
-            changes.append(f"{gid!r} is missing (deleted, or its metadata changed): the "
-                           "grader uses the original, or the empty stub of an answer")
+            changes.append(
+                f"{gid!r} is missing (deleted, or its metadata changed): the "
+                "grader uses the original, or the empty stub of an answer"
+            )
     out.cells = keep
     return out, changes
 
@@ -1243,17 +1569,22 @@ def check(notebook: Path, cell_timeout: float = 300.0) -> Result:
     cells = parse(nb)
     answers, how = student_answers(nb, cells)
     name = (nb.metadata.get("course") or {}).get("homework", notebook.stem)
-    result = Result(name, notebook.name, digest(raw), "", "graded", answers=how, sandbox="none",
-                    changes=changes)
-    ladder_ids = {c.grade_id for c in cells if c.kind == "test"
-                  and (c.grade_id in (nb.metadata.get("course") or {}).get("ladders", []))}
+    result = Result(
+        name, notebook.name, digest(raw), "", "graded", answers=how, sandbox="none", changes=changes
+    )
+    ladder_ids = {
+        c.grade_id
+        for c in cells
+        if c.kind == "test" and (c.grade_id in (nb.metadata.get("course") or {}).get("ladders", []))
+    }
     plan = build_plan(cells, answers, ladders={g: _SELF_CHECK_LADDER for g in ladder_ids})
     limits = sb.Limits(cell_timeout=cell_timeout, notebook_timeout=cell_timeout * len(plan))
     workdir = notebook.resolve().parent
 
     def make_kernel():
-        return _CheckKernel(workdir, None, limits,
-                            env=dict(os.environ, NBGRADER_EXECUTION="validate"))
+        return _CheckKernel(
+            workdir, None, limits, env=dict(os.environ, NBGRADER_EXECUTION="validate")
+        )
 
     start = time.monotonic()
     execute_plan(plan, make_kernel, limits, result, self_check=True)

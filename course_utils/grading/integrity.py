@@ -104,7 +104,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 __all__ = ["SNAPSHOT_SOURCE", "REASONS", "snapshot_source", "scan"]
 
@@ -797,23 +797,23 @@ def snapshot_source(name: str, extra_modules: Iterable[str] = ()) -> str:
 # Each flag is "<reason>: <detail> (line N)" or, for class bodies, "defines <dunder> on
 # class <Name> (line N)". The reasons, in the order of the threat list above:
 REASONS = (
-    "rebinds module attribute",    # np.allclose = ..., del np.isclose, setattr(np, ...)
-    "patches library class",       # torch.Tensor.__eq__ = ..., np.ndarray.x = ...
-    "mock patching",               # unittest.mock.patch, monkeypatch.setattr
-    "edits sys.modules",           # sys.modules[...] = ..., .update/.pop/del ...
-    "edits import hooks",          # sys.meta_path / sys.path_hooks
-    "edits builtins",              # builtins.x = ..., __builtins__[...] = ...
-    "rebinds module name",         # np = Fake(), import cheats as np
-    "shadows builtin",             # def abs(x): ..., len = lambda ...
-    "assigns special attribute",   # x.__class__ = ..., f.__code__ = ..., type(x).__eq__ = ...
-    "defines",                     # defines __eq__ on class X
-    "subclasses",                  # subclasses list: class X(list)
-    "walks frames or gc",          # sys._getframe, f_back, gc.get_referrers, ...
-    "low-level access",            # ctypes, __code__, __closure__, __subclasses__
-    "runs dynamic code",           # exec, eval, compile, __import__, get_ipython().run_cell
-    "writes a Python file",        # %%writefile x.py, open("x.py", "w"): shadows a module
-    "runs background code",        # threads, signals, atexit, weakref.finalize
-    "large literal",               # str/bytes > 5000 chars, display > 200 elements, a cell > 4000 chars
+    "rebinds module attribute",  # np.allclose = ..., del np.isclose, setattr(np, ...)
+    "patches library class",  # torch.Tensor.__eq__ = ..., np.ndarray.x = ...
+    "mock patching",  # unittest.mock.patch, monkeypatch.setattr
+    "edits sys.modules",  # sys.modules[...] = ..., .update/.pop/del ...
+    "edits import hooks",  # sys.meta_path / sys.path_hooks
+    "edits builtins",  # builtins.x = ..., __builtins__[...] = ...
+    "rebinds module name",  # np = Fake(), import cheats as np
+    "shadows builtin",  # def abs(x): ..., len = lambda ...
+    "assigns special attribute",  # x.__class__ = ..., f.__code__ = ..., type(x).__eq__ = ...
+    "defines",  # defines __eq__ on class X
+    "subclasses",  # subclasses list: class X(list)
+    "walks frames or gc",  # sys._getframe, f_back, gc.get_referrers, ...
+    "low-level access",  # ctypes, __code__, __closure__, __subclasses__
+    "runs dynamic code",  # exec, eval, compile, __import__, get_ipython().run_cell
+    "writes a Python file",  # %%writefile x.py, open("x.py", "w"): shadows a module
+    "runs background code",  # threads, signals, atexit, weakref.finalize
+    "large literal",  # str/bytes > 5000 chars, display > 200 elements, a cell > 4000 chars
     "reads outside the work folder",  # open('/...'), np.load('../x'), os.walk('~')
 )
 
@@ -826,90 +826,326 @@ MAX_TOTAL_ITEMS = 2000
 
 # names usually bound to these modules in course notebooks
 _DEFAULT_ALIASES = {
-    "np": "numpy", "numpy": "numpy", "torch": "torch", "nn": "torch.nn",
-    "F": "torch.nn.functional", "pd": "pandas", "pandas": "pandas", "sklearn": "sklearn",
-    "scipy": "scipy", "math": "math", "os": "os", "sys": "sys", "builtins": "builtins",
-    "operator": "operator", "json": "json", "course_utils": "course_utils",
-    "functools": "functools", "itertools": "itertools", "random": "random", "re": "re",
-    "collections": "collections", "copy": "copy", "statistics": "statistics",
-    "gym": "gymnasium", "gymnasium": "gymnasium", "inspect": "inspect", "gc": "gc",
-    "importlib": "importlib", "types": "types",
+    "np": "numpy",
+    "numpy": "numpy",
+    "torch": "torch",
+    "nn": "torch.nn",
+    "F": "torch.nn.functional",
+    "pd": "pandas",
+    "pandas": "pandas",
+    "sklearn": "sklearn",
+    "scipy": "scipy",
+    "math": "math",
+    "os": "os",
+    "sys": "sys",
+    "builtins": "builtins",
+    "operator": "operator",
+    "json": "json",
+    "course_utils": "course_utils",
+    "functools": "functools",
+    "itertools": "itertools",
+    "random": "random",
+    "re": "re",
+    "collections": "collections",
+    "copy": "copy",
+    "statistics": "statistics",
+    "gym": "gymnasium",
+    "gymnasium": "gymnasium",
+    "inspect": "inspect",
+    "gc": "gc",
+    "importlib": "importlib",
+    "types": "types",
 }
 # rebinding these names to anything but their module is flagged
-_STRICT_ALIASES = {"np": "numpy", "numpy": "numpy", "torch": "torch", "nn": "torch.nn",
-                   "F": "torch.nn.functional", "pd": "pandas", "pandas": "pandas",
-                   "sklearn": "sklearn", "scipy": "scipy", "math": "math", "sys": "sys",
-                   "builtins": "builtins", "operator": "operator"}
+_STRICT_ALIASES = {
+    "np": "numpy",
+    "numpy": "numpy",
+    "torch": "torch",
+    "nn": "torch.nn",
+    "F": "torch.nn.functional",
+    "pd": "pandas",
+    "pandas": "pandas",
+    "sklearn": "sklearn",
+    "scipy": "scipy",
+    "math": "math",
+    "sys": "sys",
+    "builtins": "builtins",
+    "operator": "operator",
+}
 # attribute chains through these are settings, not patches
 _CONFIG_PARTS = {"options", "backends", "config", "rcParams", "flags", "defaults"}
 _CONFIG_NAMES = {"PIL.Image.MAX_IMAGE_PIXELS", "PIL.ImageFile.LOAD_TRUNCATED_IMAGES"}
 _CLASSY = {"ndarray", "generic", "Tensor", "TensorBase", "DataFrame", "Series", "Index"}
 
 _SUSPECT_DUNDERS = {
-    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__len__",
-    "__array__", "__array_ufunc__", "__array_function__", "__array_interface__",
-    "__array_priority__", "__float__", "__int__", "__index__", "__complex__", "__hash__",
-    "__torch_function__", "__torch_dispatch__", "__instancecheck__", "__subclasscheck__",
-    "__getattr__", "__getattribute__", "__class__", "__del__",
+    "__eq__",
+    "__ne__",
+    "__lt__",
+    "__le__",
+    "__gt__",
+    "__ge__",
+    "__bool__",
+    "__len__",
+    "__array__",
+    "__array_ufunc__",
+    "__array_function__",
+    "__array_interface__",
+    "__array_priority__",
+    "__float__",
+    "__int__",
+    "__index__",
+    "__complex__",
+    "__hash__",
+    "__torch_function__",
+    "__torch_dispatch__",
+    "__instancecheck__",
+    "__subclasscheck__",
+    "__getattr__",
+    "__getattribute__",
+    "__class__",
+    "__del__",
 }
 # ``__len__`` (and friends) is ordinary on containers the course has students write
 _CONTAINER_BASES = ("Dataset", "Sampler", "Sequence", "Mapping", "DataLoader")
-_CONTAINER_NAMES = ("Dataset", "Sampler", "Buffer", "Memory", "Replay", "Queue", "Vocab",
-                    "Vocabulary", "Corpus", "Tokenizer", "Loader")
+_CONTAINER_NAMES = (
+    "Dataset",
+    "Sampler",
+    "Buffer",
+    "Memory",
+    "Replay",
+    "Queue",
+    "Vocab",
+    "Vocabulary",
+    "Corpus",
+    "Tokenizer",
+    "Loader",
+)
 _CONTAINER_DUNDERS = {"__len__"}
-_SUSPECT_BASES = {"list", "dict", "tuple", "str", "float", "int", "bool", "complex", "set",
-                  "frozenset", "bytes", "type", "numpy.ndarray", "numpy.generic",
-                  "numpy.float64", "numpy.float32", "numpy.int64", "torch.Tensor",
-                  "pandas.DataFrame", "pandas.Series", "collections.UserList",
-                  "collections.UserDict", "collections.UserString"}
+_SUSPECT_BASES = {
+    "list",
+    "dict",
+    "tuple",
+    "str",
+    "float",
+    "int",
+    "bool",
+    "complex",
+    "set",
+    "frozenset",
+    "bytes",
+    "type",
+    "numpy.ndarray",
+    "numpy.generic",
+    "numpy.float64",
+    "numpy.float32",
+    "numpy.int64",
+    "torch.Tensor",
+    "pandas.DataFrame",
+    "pandas.Series",
+    "collections.UserList",
+    "collections.UserDict",
+    "collections.UserString",
+}
 _SUSPECT_BASE_TAILS = {"ndarray", "Tensor", "DataFrame", "Series"}
-_SPECIAL_ATTRS = {"__class__", "__code__", "__defaults__", "__kwdefaults__", "__dict__",
-                  "__bases__", "__closure__", "__globals__", "__builtins__", "__mro__",
-                  "cell_contents"} | _SUSPECT_DUNDERS
+_SPECIAL_ATTRS = {
+    "__class__",
+    "__code__",
+    "__defaults__",
+    "__kwdefaults__",
+    "__dict__",
+    "__bases__",
+    "__closure__",
+    "__globals__",
+    "__builtins__",
+    "__mro__",
+    "cell_contents",
+} | _SUSPECT_DUNDERS
 
-_SYS_MODULES_METHODS = {"update", "pop", "setdefault", "clear", "popitem", "__setitem__",
-                        "__delitem__"}
-_LIST_METHODS = {"insert", "append", "extend", "remove", "pop", "clear", "__setitem__",
-                 "__delitem__", "__iadd__", "reverse", "sort"}
-_FRAME_CALLS = {"sys._current_frames", "inspect.currentframe",
-                "inspect.stack", "inspect.getouterframes", "inspect.getinnerframes",
-                "inspect.trace", "inspect.getframeinfo", "traceback.walk_stack",
-                "traceback.extract_stack", "gc.get_objects", "gc.get_referrers",
-                "gc.get_referents"}
-_FRAME_ATTRS = {"f_back", "f_locals", "f_globals", "f_builtins", "tb_frame", "gi_frame",
-                "cr_frame", "ag_frame", "_getframe"}
-_LOW_LEVEL_ATTRS = {"__code__", "__closure__", "cell_contents", "__subclasses__",
-                    "__globals__"}
+_SYS_MODULES_METHODS = {
+    "update",
+    "pop",
+    "setdefault",
+    "clear",
+    "popitem",
+    "__setitem__",
+    "__delitem__",
+}
+_LIST_METHODS = {
+    "insert",
+    "append",
+    "extend",
+    "remove",
+    "pop",
+    "clear",
+    "__setitem__",
+    "__delitem__",
+    "__iadd__",
+    "reverse",
+    "sort",
+}
+_FRAME_CALLS = {
+    "sys._current_frames",
+    "inspect.currentframe",
+    "inspect.stack",
+    "inspect.getouterframes",
+    "inspect.getinnerframes",
+    "inspect.trace",
+    "inspect.getframeinfo",
+    "traceback.walk_stack",
+    "traceback.extract_stack",
+    "gc.get_objects",
+    "gc.get_referrers",
+    "gc.get_referents",
+}
+_FRAME_ATTRS = {
+    "f_back",
+    "f_locals",
+    "f_globals",
+    "f_builtins",
+    "tb_frame",
+    "gi_frame",
+    "cr_frame",
+    "ag_frame",
+    "_getframe",
+}
+_LOW_LEVEL_ATTRS = {"__code__", "__closure__", "cell_contents", "__subclasses__", "__globals__"}
 _DYNAMIC_CALLS = {"exec", "eval", "compile", "__import__"}
-_BACKGROUND_CALLS = {"threading.Thread", "threading.Timer", "_thread.start_new_thread",
-                     "_thread.start_new", "signal.signal", "signal.setitimer",
-                     "signal.alarm", "atexit.register", "weakref.finalize",
-                     "sys.settrace", "sys.setprofile", "threading.settrace",
-                     "threading.setprofile", "sys.addaudithook"}
-_FILE_CALLS = {"open", "Path", "PurePath", "PosixPath", "WindowsPath", "load", "loadtxt",
-               "genfromtxt", "fromfile", "memmap", "read_text", "read_bytes", "listdir",
-               "scandir", "walk", "glob", "iglob", "imread", "File", "copy", "copyfile",
-               "copy2", "copytree", "system", "popen", "Popen", "run", "check_output",
-               "check_call", "call", "getoutput", "chdir", "exists", "isfile", "isdir",
-               "ImageFolder", "DatasetFolder", "load_dataset", "expanduser", "stat",
-               "from_pretrained", "load_state_dict"}
+_BACKGROUND_CALLS = {
+    "threading.Thread",
+    "threading.Timer",
+    "_thread.start_new_thread",
+    "_thread.start_new",
+    "signal.signal",
+    "signal.setitimer",
+    "signal.alarm",
+    "atexit.register",
+    "weakref.finalize",
+    "sys.settrace",
+    "sys.setprofile",
+    "threading.settrace",
+    "threading.setprofile",
+    "sys.addaudithook",
+}
+_FILE_CALLS = {
+    "open",
+    "Path",
+    "PurePath",
+    "PosixPath",
+    "WindowsPath",
+    "load",
+    "loadtxt",
+    "genfromtxt",
+    "fromfile",
+    "memmap",
+    "read_text",
+    "read_bytes",
+    "listdir",
+    "scandir",
+    "walk",
+    "glob",
+    "iglob",
+    "imread",
+    "File",
+    "copy",
+    "copyfile",
+    "copy2",
+    "copytree",
+    "system",
+    "popen",
+    "Popen",
+    "run",
+    "check_output",
+    "check_call",
+    "call",
+    "getoutput",
+    "chdir",
+    "exists",
+    "isfile",
+    "isdir",
+    "ImageFolder",
+    "DatasetFolder",
+    "load_dataset",
+    "expanduser",
+    "stat",
+    "from_pretrained",
+    "load_state_dict",
+}
 _HOME_CALLS = {"Path.home", "pathlib.Path.home", "os.path.expanduser"}
-_SHADOWED_BUILTINS = {"abs", "all", "any", "bool", "callable", "dict", "float", "getattr",
-                      "hasattr", "int", "isinstance", "issubclass", "len", "list", "max",
-                      "min", "range", "repr", "round", "set", "sorted", "str", "sum",
-                      "tuple", "type", "zip", "id", "iter", "next", "map", "filter",
-                      "enumerate", "vars", "setattr", "hash", "pow", "divmod"}
-_PYTHON_CELL_MAGICS = {"%%capture", "%%time", "%%timeit", "%%prun", "%%debug", "%%python",
-                       "%%python3"}
+_SHADOWED_BUILTINS = {
+    "abs",
+    "all",
+    "any",
+    "bool",
+    "callable",
+    "dict",
+    "float",
+    "getattr",
+    "hasattr",
+    "int",
+    "isinstance",
+    "issubclass",
+    "len",
+    "list",
+    "max",
+    "min",
+    "range",
+    "repr",
+    "round",
+    "set",
+    "sorted",
+    "str",
+    "sum",
+    "tuple",
+    "type",
+    "zip",
+    "id",
+    "iter",
+    "next",
+    "map",
+    "filter",
+    "enumerate",
+    "vars",
+    "setattr",
+    "hash",
+    "pow",
+    "divmod",
+}
+_PYTHON_CELL_MAGICS = {
+    "%%capture",
+    "%%time",
+    "%%timeit",
+    "%%prun",
+    "%%debug",
+    "%%python",
+    "%%python3",
+}
 
 _PATH_RE = re.compile(r"^(/|~|[A-Za-z]:[\\/])|(^|[\\/])\.\.([\\/]|$)")
 _CODE_MAGICS = {"%time", "%timeit", "%prun", "%debug", "%capture"}  # run their argument
 _MAGIC_LINE = re.compile(r"^\s*([%!?]|[\w.]+\s*=\s*[%!])|^\s*[\w.\[\]()]+\?{1,2}\s*$")
-_HARMLESS_MAGICS = {"pip", "conda", "matplotlib", "load_ext", "reload_ext", "autoreload",
-                    "config"}  # as the setup cells call them
+_HARMLESS_MAGICS = {
+    "pip",
+    "conda",
+    "matplotlib",
+    "load_ext",
+    "reload_ext",
+    "autoreload",
+    "config",
+}  # as the setup cells call them
 _MAGIC_OPTIONS = re.compile(r"^\s*((-\w+)(\s+[\w.]+)?\s+)*")
-_SHELL_METHODS = {"run_cell", "run_cell_async", "run_line_magic", "run_cell_magic", "ex", "ev",
-                  "system", "getoutput", "run_code", "safe_execfile", "magic"}
+_SHELL_METHODS = {
+    "run_cell",
+    "run_cell_async",
+    "run_line_magic",
+    "run_cell_magic",
+    "ex",
+    "ev",
+    "system",
+    "getoutput",
+    "run_code",
+    "safe_execfile",
+    "magic",
+}
 _SHELL_PATH = re.compile(r"(^|\s|['\"=])(/[^\s'\"]*|~[^\s'\"]*|[^\s'\"]*\.\.(/[^\s'\"]*)?)")
 
 
@@ -954,7 +1190,7 @@ def _short(node: ast.AST, limit: int = 60) -> str:
 class _Scanner(ast.NodeVisitor):
     def __init__(self, tree: ast.Module):
         self.flags: list[tuple[int, str]] = []
-        self.aliases: dict[str, str] = {}     # name -> module it is bound to by import
+        self.aliases: dict[str, str] = {}  # name -> module it is bound to by import
         self.from_names: dict[str, str] = {}  # name -> "module.name" from ``from m import name``
         stored: set[str] = set()
         for node in ast.walk(tree):
@@ -984,8 +1220,11 @@ class _Scanner(ast.NodeVisitor):
         self.var_aliases: dict[str, str] = {}
         for _ in range(2):
             for node in ast.walk(tree):
-                if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                        and isinstance(node.targets[0], ast.Name)):
+                if (
+                    isinstance(node, ast.Assign)
+                    and len(node.targets) == 1
+                    and isinstance(node.targets[0], ast.Name)
+                ):
                     chain = _dotted(node.value)
                     root = (chain or "").partition(".")[0]
                     if chain and (self.is_module_root(chain) or root == "__builtins__"):
@@ -1012,8 +1251,11 @@ class _Scanner(ast.NodeVisitor):
 
     def is_module_root(self, chain: str | None) -> bool:
         root = (chain or "").partition(".")[0]
-        return (root in self.modules or root in self.from_names
-                or root in getattr(self, "var_aliases", ()))
+        return (
+            root in self.modules
+            or root in self.from_names
+            or root in getattr(self, "var_aliases", ())
+        )
 
     def attribute_target(self, node: ast.Attribute, verb: str) -> None:
         """An attribute assigned, deleted or set with setattr."""
@@ -1037,8 +1279,11 @@ class _Scanner(ast.NodeVisitor):
             self.flag(node, "edits builtins", _describe(verb, chain))
         elif resolved in ("sys.modules",) or resolved.startswith("sys.modules."):
             self.flag(node, "edits sys.modules", _describe(verb, chain))
-        elif resolved.split(".")[:2] in (["sys", "meta_path"], ["sys", "path_hooks"],
-                                         ["sys", "path_importer_cache"]):
+        elif resolved.split(".")[:2] in (
+            ["sys", "meta_path"],
+            ["sys", "path_hooks"],
+            ["sys", "path_importer_cache"],
+        ):
             self.flag(node, "edits import hooks", _describe(verb, chain))
         elif self.is_module_root(chain) and len(parts) > 1:
             middle = resolved.split(".")[1:-1]
@@ -1061,8 +1306,9 @@ class _Scanner(ast.NodeVisitor):
             self.flag(node, "edits sys.modules", _describe(verb, _short(node)))
         elif resolved in ("sys.meta_path", "sys.path_hooks", "sys.path_importer_cache"):
             self.flag(node, "edits import hooks", _describe(verb, _short(node)))
-        elif chain is not None and (resolved.partition(".")[0] == "__builtins__"
-                                    or resolved == "builtins.__dict__"):
+        elif chain is not None and (
+            resolved.partition(".")[0] == "__builtins__" or resolved == "builtins.__dict__"
+        ):
             self.flag(node, "edits builtins", _describe(verb, _short(node)))
         elif chain is not None and chain.endswith(".__dict__"):
             owner = chain[: -len(".__dict__")]
@@ -1110,11 +1356,15 @@ class _Scanner(ast.NodeVisitor):
                 self.flag(node, "walks frames or gc", f"from {module} import {alias.name}")
             expected = _STRICT_ALIASES.get(alias.asname or alias.name)
             if expected is not None and full != expected and alias.name != expected:
-                self.flag(node, "rebinds module name",
-                          f"from {module} import {alias.name} as {alias.asname or alias.name}")
+                self.flag(
+                    node,
+                    "rebinds module name",
+                    f"from {module} import {alias.name} as {alias.asname or alias.name}",
+                )
             if alias.asname in _SHADOWED_BUILTINS and alias.asname != alias.name:
-                self.flag(node, "shadows builtin",
-                          f"from {module} import {alias.name} as {alias.asname}")
+                self.flag(
+                    node, "shadows builtin", f"from {module} import {alias.name} as {alias.asname}"
+                )
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
@@ -1159,8 +1409,11 @@ class _Scanner(ast.NodeVisitor):
         if name in _STRICT_ALIASES:
             if self.resolve(_dotted(value)) != _STRICT_ALIASES[name]:  # np = numpy is fine
                 self.flag(node, "rebinds module name", f"{name} = {_short(value)}")
-        elif (name in _SHADOWED_BUILTINS and node in self.top_level
-              and isinstance(value, (ast.Lambda, ast.Name, ast.Attribute))):
+        elif (
+            name in _SHADOWED_BUILTINS
+            and node in self.top_level
+            and isinstance(value, (ast.Lambda, ast.Name, ast.Attribute))
+        ):
             self.flag(node, "shadows builtin", f"{name} = {_short(value)}")
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -1187,8 +1440,9 @@ class _Scanner(ast.NodeVisitor):
                 meta = self.resolve(_dotted(keyword.value)) or _short(keyword.value)
                 if meta.rpartition(".")[2] not in ("ABCMeta", "EnumMeta", "EnumType"):
                     self.flag(node, "subclasses type", f"class {node.name}(metaclass={meta})")
-        container = (any(t.endswith(_CONTAINER_BASES) or t in _CONTAINER_BASES for t in tails)
-                     or node.name.endswith(_CONTAINER_NAMES))
+        container = any(
+            t.endswith(_CONTAINER_BASES) or t in _CONTAINER_BASES for t in tails
+        ) or node.name.endswith(_CONTAINER_NAMES)
         for item in node.body:
             names: list[str] = []
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -1221,34 +1475,47 @@ class _Scanner(ast.NodeVisitor):
         name = args[1].value if len(args) > 1 and isinstance(args[1], ast.Constant) else "?"
         if chain in ("setattr", "delattr") and args:
             verb, target = chain + "()", args[0]
-            if (isinstance(target, ast.Subscript)
-                    and self.resolve(_dotted(target.value)) == "sys.modules"):
+            if (
+                isinstance(target, ast.Subscript)
+                and self.resolve(_dotted(target.value)) == "sys.modules"
+            ):
                 self.flag(node, "edits sys.modules", f"{verb} on {_short(target)}")
             elif _dotted(target) is not None:
                 self.attribute_chain(node, f"{_dotted(target)}.{name}", verb)
             elif name in _SPECIAL_ATTRS:
                 self.flag(node, "assigns special attribute", _describe(verb, _short(node)))
         elif tail in ("__setattr__", "__delattr__") and head in (
-                "object", "type", "builtins.object", "builtins.type"):
+            "object",
+            "type",
+            "builtins.object",
+            "builtins.type",
+        ):
             self.flag(node, "assigns special attribute", _short(node))
         elif head == "sys.modules" and tail in _SYS_MODULES_METHODS:
             self.flag(node, "edits sys.modules", _short(node))
         elif head in ("sys.meta_path", "sys.path_hooks", "sys.path_importer_cache") and (
-                tail in _LIST_METHODS or tail in _SYS_MODULES_METHODS):
+            tail in _LIST_METHODS or tail in _SYS_MODULES_METHODS
+        ):
             self.flag(node, "edits import hooks", _short(node))
         elif tail in _SYS_MODULES_METHODS and (
-                head.partition(".")[0] == "__builtins__" or head == "builtins.__dict__"):
+            head.partition(".")[0] == "__builtins__" or head == "builtins.__dict__"
+        ):
             self.flag(node, "edits builtins", _short(node))
         elif tail in ("update", "__setitem__", "setdefault"):
             # np.__dict__.update(...), vars(np).update(...)
             owner = None
             if head.endswith(".__dict__"):
                 owner = head[: -len(".__dict__")]
-            elif (isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call)
-                  and _dotted(node.func.value.func) == "vars" and node.func.value.args):
+            elif (
+                isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Call)
+                and _dotted(node.func.value.func) == "vars"
+                and node.func.value.args
+            ):
                 owner = _dotted(node.func.value.args[0])
-            if owner is not None and (self.resolve(owner) == "builtins"
-                                      or owner.partition(".")[0] == "__builtins__"):
+            if owner is not None and (
+                self.resolve(owner) == "builtins" or owner.partition(".")[0] == "__builtins__"
+            ):
                 self.flag(node, "edits builtins", _short(node))
             elif owner is not None and self.is_module_root(owner):
                 self.flag(node, "rebinds module attribute", _short(node))
@@ -1261,10 +1528,16 @@ class _Scanner(ast.NodeVisitor):
     def call_mocks(self, node: ast.Call, resolved: str, head: str, tail: str) -> None:
         """mock.patch(...), patch.object(...), monkeypatch.setattr(...)."""
         if tail in ("patch", "object", "dict", "multiple") and (
-                "mock" in resolved.split(".") or (tail != "patch" and head.endswith("patch"))):
+            "mock" in resolved.split(".") or (tail != "patch" and head.endswith("patch"))
+        ):
             self.flag(node, "mock patching", _short(node))
         elif resolved.startswith("monkeypatch.") and tail in (
-                "setattr", "setitem", "delattr", "delitem", "syspath_prepend"):
+            "setattr",
+            "setitem",
+            "delattr",
+            "delitem",
+            "syspath_prepend",
+        ):
             self.flag(node, "mock patching", _short(node))
 
     def call_runs_code(self, node: ast.Call, chain: str | None, resolved: str) -> None:
@@ -1273,20 +1546,25 @@ class _Scanner(ast.NodeVisitor):
             self.flag(node, "walks frames or gc", resolved)
         if chain in _DYNAMIC_CALLS or resolved in {"builtins." + n for n in _DYNAMIC_CALLS}:
             self.flag(node, "runs dynamic code", _short(node))
-        elif (isinstance(node.func, ast.Attribute) and node.func.attr in _SHELL_METHODS
-              and isinstance(node.func.value, ast.Call)
-              and _dotted(node.func.value.func) == "get_ipython"
-              and not (node.func.attr == "run_line_magic" and node.args
-                       and isinstance(node.args[0], ast.Constant)
-                       and node.args[0].value in _HARMLESS_MAGICS)):
+        elif (
+            isinstance(node.func, ast.Attribute)
+            and node.func.attr in _SHELL_METHODS
+            and isinstance(node.func.value, ast.Call)
+            and _dotted(node.func.value.func) == "get_ipython"
+            and not (
+                node.func.attr == "run_line_magic"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value in _HARMLESS_MAGICS
+            )
+        ):
             self.flag(node, "runs dynamic code", _short(node))
         if resolved in _BACKGROUND_CALLS:
             self.flag(node, "runs background code", resolved)
         if self.writes_python_file(node, chain):
             self.flag(node, "writes a Python file", _short(node))
 
-    def call_reads_files(self, node: ast.Call, chain: str | None, resolved: str,
-                         tail: str) -> None:
+    def call_reads_files(self, node: ast.Call, chain: str | None, resolved: str, tail: str) -> None:
         """open('/etc/x'), np.load('../y'), os.walk('~'), Path.home(), ..."""
         if resolved in _HOME_CALLS or (chain or "").endswith("Path.home"):
             self.flag(node, "reads outside the work folder", _short(node))
@@ -1299,12 +1577,20 @@ class _Scanner(ast.NodeVisitor):
     @staticmethod
     def writes_python_file(node: ast.Call, chain: str | None) -> bool:
         """``open("x.py", "w")``, ``Path("x.py").write_text(...)``."""
+
         def is_py(arg):
-            return (isinstance(arg, ast.Constant) and isinstance(arg.value, str)
-                    and arg.value.endswith((".py", ".pth", ".so")))
+            return (
+                isinstance(arg, ast.Constant)
+                and isinstance(arg.value, str)
+                and arg.value.endswith((".py", ".pth", ".so"))
+            )
+
         if chain in ("open", "io.open") and node.args and is_py(node.args[0]):
-            mode = node.args[1] if len(node.args) > 1 else next(
-                (k.value for k in node.keywords if k.arg == "mode"), None)
+            mode = (
+                node.args[1]
+                if len(node.args) > 1
+                else next((k.value for k in node.keywords if k.arg == "mode"), None)
+            )
             return isinstance(mode, ast.Constant) and any(c in str(mode.value) for c in "wax+")
         if isinstance(node.func, ast.Attribute) and node.func.attr in ("write_text", "write_bytes"):
             inner = node.func.value
@@ -1344,38 +1630,55 @@ class _Scanner(ast.NodeVisitor):
                 elif isinstance(node, ast.Dict):
                     items += len(node.keys)
             if chars > MAX_TOTAL_CHARS or items > MAX_TOTAL_ITEMS:
-                self.flags.append((0, f"large literal: {chars:,} characters of string literals "
-                                      f"and {items:,} literal items in the cell"))
+                self.flags.append(
+                    (
+                        0,
+                        f"large literal: {chars:,} characters of string literals "
+                        f"and {items:,} literal items in the cell",
+                    )
+                )
 
 
 # fallbacks when the cell does not parse at all: (reason, pattern)
 _REGEX_CHECKS = [
-    ("rebinds module attribute",
-     r"\b(?:np|numpy|torch|nn|F|pd|pandas|sklearn|scipy|math|operator|json|course_utils)"
-     r"(?:\.(?!options\b|backends\b|config\b)\w+)+\s*(?:[-+*/%&|^@]|//|\*\*|<<|>>)?=(?!=)"),
-    ("rebinds module attribute",
-     r"\b(?:setattr|delattr)\s*\(\s*(?:np|numpy|torch|nn|F|pd|pandas|sklearn|scipy|math|"
-     r"operator|json|course_utils)\b|\bdel\s+(?:np|numpy|torch|pd|math|operator)\.\w"),
-    ("edits sys.modules",
-     r"\bsys\.modules\s*(?:\[[^\]]*\]\s*=(?!=)|\.(?:update|pop|setdefault|clear|popitem|"
-     r"__setitem__|__delitem__)\s*\(|=(?!=))|\bdel\s+sys\.modules"),
+    (
+        "rebinds module attribute",
+        r"\b(?:np|numpy|torch|nn|F|pd|pandas|sklearn|scipy|math|operator|json|course_utils)"
+        r"(?:\.(?!options\b|backends\b|config\b)\w+)+\s*(?:[-+*/%&|^@]|//|\*\*|<<|>>)?=(?!=)",
+    ),
+    (
+        "rebinds module attribute",
+        r"\b(?:setattr|delattr)\s*\(\s*(?:np|numpy|torch|nn|F|pd|pandas|sklearn|scipy|math|"
+        r"operator|json|course_utils)\b|\bdel\s+(?:np|numpy|torch|pd|math|operator)\.\w",
+    ),
+    (
+        "edits sys.modules",
+        r"\bsys\.modules\s*(?:\[[^\]]*\]\s*=(?!=)|\.(?:update|pop|setdefault|clear|popitem|"
+        r"__setitem__|__delitem__)\s*\(|=(?!=))|\bdel\s+sys\.modules",
+    ),
     ("edits import hooks", r"\bsys\.(?:meta_path|path_hooks)\b"),
     ("edits builtins", r"__builtins__|\bbuiltins\.\w+\s*=(?!=)|\bsetattr\s*\(\s*builtins\b"),
     ("mock patching", r"\bunittest\.mock\b|\bmock\.patch\b|\bmonkeypatch\.set"),
     ("defines", r"\bdef\s+(?:" + "|".join(sorted(_SUSPECT_DUNDERS - {"__len__"})) + r")\s*\("),
-    ("walks frames or gc",
-     r"\bsys\._getframe\b|\binspect\.(?:currentframe|stack|getouterframes|trace)\b|"
-     r"\.f_back\b|\.f_locals\b|\.f_globals\b|\.tb_frame\b|"
-     r"\bgc\.get_(?:objects|referrers|referents)\b"),
+    (
+        "walks frames or gc",
+        r"\bsys\._getframe\b|\binspect\.(?:currentframe|stack|getouterframes|trace)\b|"
+        r"\.f_back\b|\.f_locals\b|\.f_globals\b|\.tb_frame\b|"
+        r"\bgc\.get_(?:objects|referrers|referents)\b",
+    ),
     ("low-level access", r"\bctypes\b|__code__|__subclasses__|__closure__|\bcell_contents\b"),
     ("runs dynamic code", r"(?<![\w.])(?:exec|eval|compile|__import__)\s*\("),
-    ("runs background code",
-     r"\bthreading\.(?:Thread|Timer)\b|\b_thread\.start_new|\bsignal\.(?:signal|setitimer|alarm)\b"
-     r"|\batexit\.register\b|\bweakref\.finalize\b"),
-    ("reads outside the work folder",
-     r"\b(?:open|Path|load|loadtxt|genfromtxt|fromfile|read_\w+|listdir|scandir|walk|i?glob|imread)"
-     r"\s*\(\s*[rRbBuUfF]{0,2}['\"](?:/|~|[A-Za-z]:[\\/]|[^'\"\n]*\.\.)"
-     r"|\bPath\.home\s*\(|\bexpanduser\s*\("),
+    (
+        "runs background code",
+        r"\bthreading\.(?:Thread|Timer)\b|\b_thread\.start_new|\bsignal\.(?:signal|setitimer|alarm)\b"
+        r"|\batexit\.register\b|\bweakref\.finalize\b",
+    ),
+    (
+        "reads outside the work folder",
+        r"\b(?:open|Path|load|loadtxt|genfromtxt|fromfile|read_\w+|listdir|scandir|walk|i?glob|imread)"
+        r"\s*\(\s*[rRbBuUfF]{0,2}['\"](?:/|~|[A-Za-z]:[\\/]|[^'\"\n]*\.\.)"
+        r"|\bPath\.home\s*\(|\bexpanduser\s*\(",
+    ),
 ]
 _REGEX_CHECKS = [(reason, re.compile(pattern)) for reason, pattern in _REGEX_CHECKS]
 
@@ -1403,8 +1706,11 @@ def _shell_flags(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
         command = text.split("=", 1)[1].strip() if re.match(r"^[\w.]+\s*=", text) else text
         if command.startswith(("%matplotlib", "%load_ext", "%autoreload", "%config")):
             continue
-        if any(_suspect_path(m.group(2)) for m in _SHELL_PATH.finditer(command)
-               if not m.group(2).startswith("//")):
+        if any(
+            _suspect_path(m.group(2))
+            for m in _SHELL_PATH.finditer(command)
+            if not m.group(2).startswith("//")
+        ):
             found.append((number, f"reads outside the work folder: {command[:60]}"))
     return found
 
@@ -1427,7 +1733,7 @@ def scan(code: str) -> list[str]:
         if magic not in _PYTHON_CELL_MAGICS:
             # the whole cell is for another program (%%bash, %%writefile, ...)
             numbered = list(enumerate(lines, 1))
-            flags = _shell_flags(numbered) + _regex_flags(numbered[first + 1:], f"in {magic} cell")
+            flags = _shell_flags(numbered) + _regex_flags(numbered[first + 1 :], f"in {magic} cell")
             target = lines[first].split()[1:]
             if magic == "%%writefile" and target and target[-1].endswith(".py"):
                 flags.append((first + 1, f"writes a Python file: %%writefile {target[-1]}"))

@@ -31,7 +31,6 @@ from jupyter_client.connect import write_connection_file
 
 from course_utils.grading import sandbox as sb
 
-
 # CPython 3.11's parser is not safe in parallel threads ("AST constructor recursion
 # depth mismatch" with --jobs 2): every ast.parse/literal_eval of the grader holds this.
 AST_LOCK = threading.Lock()
@@ -50,7 +49,7 @@ class CellRun:
 
 # Run silently right after the kernel starts, before any student code: it keeps
 # what the reset must restore in a closure, under a name drawn per kernel.
-_PREAMBLE = r'''
+_PREAMBLE = r"""
 def __grader_make_reset(NONCE="{nonce}"):
     import builtins, sys
     ip = get_ipython()
@@ -109,14 +108,14 @@ def __grader_make_reset(NONCE="{nonce}"):
 
 setattr(__import__("builtins"), "{name}", __grader_make_reset())
 del __grader_make_reset
-'''
+"""
 
 
 # Run first of all in a sandboxed kernel: an audit hook (which no Python code can
 # remove) that reports, through a pipe only the grader reads, every file the kernel
 # opens or lists outside the folders it is expected to use. The report makes a flag
 # for a human; the sandbox, not the hook, is what keeps those files out of reach.
-_AUDIT = r'''
+_AUDIT = r"""
 def __grader_audit():
     import os, sys
     fd = int(os.environ.pop("COURSE_AUDIT_FD", "-1"))
@@ -174,15 +173,23 @@ def __grader_audit():
     sys.addaudithook(hook)
 __grader_audit()
 del __grader_audit
-'''
+"""
 
 
 class Kernel:
     """A kernel in a sandbox (or, for self-checks, without one)."""
 
-    def __init__(self, workdir: Path, level: str | None, limits: sb.Limits,
-                 hide: list[str] = (), env: dict | None = None,
-                 startup_timeout: float = 60.0, binds: list = (), files: list = ()):
+    def __init__(
+        self,
+        workdir: Path,
+        level: str | None,
+        limits: sb.Limits,
+        hide: list[str] = (),
+        env: dict | None = None,
+        startup_timeout: float = 60.0,
+        binds: list = (),
+        files: list = (),
+    ):
         self.workdir = Path(workdir)
         # (path, relative name): the assignment's data files, copied into the work
         # folder at every start (a restart empties it)
@@ -222,23 +229,43 @@ class Kernel:
         os.chmod(conn_file, 0o644)
         if self.level is None:
             cmd = [sys.executable, "-m", "ipykernel_launcher", "-f", str(conn_file)]
-            self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=self.env,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                cmd,
+                cwd=self.workdir,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         else:
             spec_file = conn_dir / "sandbox.json"
             read_end, write_end = os.pipe()
-            env = dict(self.env, COURSE_AUDIT_FD=str(write_end),
-                       COURSE_AUDIT_ALLOW=os.pathsep.join(self.expected_paths()))
-            spec = sb.SandboxSpec(str(self.workdir), self.hide, self.limits,
-                                  sb.user_task_count(os.getuid()), env, self.binds,
-                                  home="/tmp/home" if self.level == sb.STRONG else "")
+            env = dict(
+                self.env,
+                COURSE_AUDIT_FD=str(write_end),
+                COURSE_AUDIT_ALLOW=os.pathsep.join(self.expected_paths()),
+            )
+            spec = sb.SandboxSpec(
+                str(self.workdir),
+                self.hide,
+                self.limits,
+                sb.user_task_count(os.getuid()),
+                env,
+                self.binds,
+                home="/tmp/home" if self.level == sb.STRONG else "",
+            )
             sb.write_spec(spec, spec_file)
             cmd = sb.kernel_command(spec_file, conn_file, self.level, spec)
             try:
-                self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=self.env,
-                                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                             start_new_session=True, pass_fds=[write_end])
+                self.proc = subprocess.Popen(
+                    cmd,
+                    cwd=self.workdir,
+                    env=self.env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    start_new_session=True,
+                    pass_fds=[write_end],
+                )
             finally:
                 os.close(write_end)
             reader = threading.Thread(target=self._read_audit, args=(read_end,), daemon=True)
@@ -250,8 +277,14 @@ class Kernel:
         deadline = time.monotonic() + self.startup_timeout
         while True:
             if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode(errors="replace")[-2000:] if self.proc.stderr else ""
-                raise RuntimeError(f"the kernel exited at start (code {self.proc.returncode}): {err}")
+                err = (
+                    self.proc.stderr.read().decode(errors="replace")[-2000:]
+                    if self.proc.stderr
+                    else ""
+                )
+                raise RuntimeError(
+                    f"the kernel exited at start (code {self.proc.returncode}): {err}"
+                )
             try:
                 client.wait_for_ready(timeout=2)
                 break
@@ -264,16 +297,33 @@ class Kernel:
             run = self.execute(_AUDIT, timeout=60, silent=True)
             if run.status != "ok":
                 raise RuntimeError(f"the grader's audit hook failed: {run.ename}: {run.evalue}")
-        run = self.execute(_PREAMBLE.replace("{name}", self.reset_name)
-                           .replace("{nonce}", self.nonce), timeout=60, silent=True)
+        run = self.execute(
+            _PREAMBLE.replace("{name}", self.reset_name).replace("{nonce}", self.nonce),
+            timeout=60,
+            silent=True,
+        )
         if run.status != "ok":
             raise RuntimeError(f"the grader's preamble failed: {run.ename}: {run.evalue}")
 
     def expected_paths(self) -> list[str]:
         """Where a kernel reads without raising a flag: its work folder, the system,
         the Python installation, the data view and the pseudo file systems."""
-        paths = [str(self.workdir), "/usr", "/etc", "/proc", "/dev", "/sys", "/tmp", "/course",
-                 "/bin", "/lib", "/lib64", "/sbin", "/opt", *sb.python_dirs()]
+        paths = [
+            str(self.workdir),
+            "/usr",
+            "/etc",
+            "/proc",
+            "/dev",
+            "/sys",
+            "/tmp",
+            "/course",
+            "/bin",
+            "/lib",
+            "/lib64",
+            "/sbin",
+            "/opt",
+            *sb.python_dirs(),
+        ]
         paths += [str(dest) for _, dest in self.binds]
         return sorted(set(paths))
 
@@ -326,15 +376,22 @@ class Kernel:
         self.outbox = checks.Outbox(folder)
 
     # ------------------------------------------------------------------ execution
-    def execute(self, code: str, timeout: float, silent: bool = False,
-                user_expressions: dict | None = None) -> CellRun:
+    def execute(
+        self, code: str, timeout: float, silent: bool = False, user_expressions: dict | None = None
+    ) -> CellRun:
         """Run ``code``; return its status from the shell reply, with outputs."""
         client = self.client
         start = time.monotonic()
         deadline = start + timeout
         # 'silent' here means: no history and no execution count; outputs still come
-        msg_id = client.execute(code, silent=False, store_history=not silent, allow_stdin=False,
-                                stop_on_error=False, user_expressions=user_expressions or {})
+        msg_id = client.execute(
+            code,
+            silent=False,
+            store_history=not silent,
+            allow_stdin=False,
+            stop_on_error=False,
+            user_expressions=user_expressions or {},
+        )
         outputs, size, truncated = [], 0, False
         idle = False
         reply = None
@@ -380,10 +437,21 @@ class Kernel:
                 break
         seconds = time.monotonic() - start
         if reply.get("status") == "ok":
-            return CellRun("ok", seconds, outputs=outputs, truncated=truncated,
-                           user_expressions=reply.get("user_expressions") or {})
-        return CellRun("error", seconds, reply.get("ename", ""), str(reply.get("evalue", ""))[:2000],
-                       outputs=outputs, truncated=truncated)
+            return CellRun(
+                "ok",
+                seconds,
+                outputs=outputs,
+                truncated=truncated,
+                user_expressions=reply.get("user_expressions") or {},
+            )
+        return CellRun(
+            "error",
+            seconds,
+            reply.get("ename", ""),
+            str(reply.get("evalue", ""))[:2000],
+            outputs=outputs,
+            truncated=truncated,
+        )
 
     def snapshot(self, extra_modules=()) -> None:
         """Take the integrity snapshot (:mod:`course_utils.grading.integrity`): run
@@ -398,8 +466,9 @@ class Kernel:
         source = source.replace(marker, f"        return [{self.nonce!r}] + _sorted(_set(found))")
         run = self.execute(source, timeout=120, silent=True)
         if run.status != "ok":
-            raise RuntimeError(f"the grader's integrity snapshot failed: {run.ename}: "
-                               f"{run.evalue[:300]}")
+            raise RuntimeError(
+                f"the grader's integrity snapshot failed: {run.ename}: {run.evalue[:300]}"
+            )
         self.snapshotted = True
 
     def restore_integrity(self) -> list[str] | None:
@@ -407,8 +476,9 @@ class Kernel:
         what that was (None when the restore did not answer as expected)."""
         if not self.snapshotted:
             return []
-        run = self.execute("", timeout=60, silent=True,
-                           user_expressions={"restore": f"{self.restore_name}()"})
+        run = self.execute(
+            "", timeout=60, silent=True, user_expressions={"restore": f"{self.restore_name}()"}
+        )
         return _list_answer(run, "restore", self.nonce)
 
     def reset_hooks(self) -> list[str] | None:
@@ -419,8 +489,9 @@ class Kernel:
         IPython evaluates those directly, so input and AST transformers installed
         by the submission cannot rewrite it.
         """
-        run = self.execute("", timeout=30, silent=True,
-                           user_expressions={"reset": f"{self.reset_name}()"})
+        run = self.execute(
+            "", timeout=30, silent=True, user_expressions={"reset": f"{self.reset_name}()"}
+        )
         return _list_answer(run, "reset", self.nonce)
 
 

@@ -19,8 +19,9 @@ Safety of the page: it listens on loopback only; every response forbids scripts
 student text is escaped, or rendered by markdown-it with raw HTML off; a form post
 needs the per-run CSRF token, the served ``Host`` and, when the browser sends one, the
 served ``Origin`` (or, for the ``Origin: null`` that browsers send under
-``Referrer-Policy: no-referrer``, ``Sec-Fetch-Site: same-origin``); items are found only through the table of known ``(stem,
-grade_id)`` pairs, so no file is ever opened by a name taken from a URL.
+``Referrer-Policy: no-referrer``, ``Sec-Fetch-Site: same-origin``); items are found
+only through the table of known ``(stem, grade_id)`` pairs, so no file is ever opened by
+a name taken from a URL.
 """
 
 from __future__ import annotations
@@ -39,11 +40,11 @@ import sys
 import tempfile
 import threading
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 
 STORE = "manual.json"
 LOCK = "manual.json.lock"
@@ -125,15 +126,23 @@ def _items_of(path: Path, stem: str) -> list[Item]:
             try:
                 answer = str(m.get("answer") or "")
                 max_points = float(m["max_points"])
-                items.append(Item(
-                    stem=stem, grade_id=str(m["id"]), kind=str(m.get("kind", "manual")),
-                    cell_type="code" if m.get("cell_type") == "code" else "markdown",
-                    answer=answer, answer_sha256=str(m.get("answer_sha256") or _sha256(answer)),
-                    rubric=str(m.get("rubric") or ""), max_points=max_points,
-                    student=str(data.get("student") or ""),
-                    assignment=str(data.get("assignment") or ""),
-                    notebook=str(data.get("notebook") or data.get("homework") or ""),
-                    submission=str(data.get("submission") or ""), position=pos))
+                items.append(
+                    Item(
+                        stem=stem,
+                        grade_id=str(m["id"]),
+                        kind=str(m.get("kind", "manual")),
+                        cell_type="code" if m.get("cell_type") == "code" else "markdown",
+                        answer=answer,
+                        answer_sha256=str(m.get("answer_sha256") or _sha256(answer)),
+                        rubric=str(m.get("rubric") or ""),
+                        max_points=max_points,
+                        student=str(data.get("student") or ""),
+                        assignment=str(data.get("assignment") or ""),
+                        notebook=str(data.get("notebook") or data.get("homework") or ""),
+                        submission=str(data.get("submission") or ""),
+                        position=pos,
+                    )
+                )
             except (AttributeError, KeyError, TypeError, ValueError) as exc:
                 raise ManualError(f"{path}: manual item {pos} is malformed ({exc!r})") from None
     with _cache_lock:
@@ -145,8 +154,9 @@ def _catalog(out_dir: Path) -> list[Item]:
     """Every manual item of the graded results, without grades, in queue order."""
     folder = Path(out_dir) / "results"
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder} does not exist: is {out_dir} a folder written by "
-                                "`course grade`?")
+        raise FileNotFoundError(
+            f"{folder} does not exist: is {out_dir} a folder written by `course grade`?"
+        )
     items = []
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         if not entry.name.endswith(".json") or not entry.is_file():
@@ -159,9 +169,17 @@ def _catalog(out_dir: Path) -> list[Item]:
     for it in items:
         k = (it.assignment, it.notebook, it.grade_id)
         first[k] = min(first.get(k, it.position), it.position)
-    items.sort(key=lambda it: (it.assignment, it.notebook, first[(it.assignment, it.notebook,
-                                                                  it.grade_id)],
-                               it.grade_id, it.student, it.submission, it.stem))
+    items.sort(
+        key=lambda it: (
+            it.assignment,
+            it.notebook,
+            first[(it.assignment, it.notebook, it.grade_id)],
+            it.grade_id,
+            it.student,
+            it.submission,
+            it.stem,
+        )
+    )
     return items
 
 
@@ -174,8 +192,15 @@ def queue(out_dir) -> list[Item]:
     for it in _catalog(Path(out_dir)):
         given = grades.get(it.key)
         fresh = given is not None and given.get("answer_sha256") == it.answer_sha256
-        items.append(Item(**{**it.__dict__, "grade": given if fresh else None,
-                             "stale": None if fresh else given}))
+        items.append(
+            Item(
+                **{
+                    **it.__dict__,
+                    "grade": given if fresh else None,
+                    "stale": None if fresh else given,
+                }
+            )
+        )
     return items
 
 
@@ -196,10 +221,12 @@ def load(out_dir) -> dict:
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise ManualError(f"{path} is corrupt (not valid JSON: {exc}); restore it from a "
-                          "backup or move it away to start over") from None
+        raise ManualError(
+            f"{path} is corrupt (not valid JSON: {exc}); restore it from a "
+            "backup or move it away to start over"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("grades"), dict):
-        raise ManualError(f"{path} is corrupt: expected an object with a \"grades\" object")
+        raise ManualError(f'{path} is corrupt: expected an object with a "grades" object')
     if data.get("format") != FORMAT:
         raise ManualError(f"{path}: unknown format {data.get('format')!r} (expected {FORMAT})")
     for key, g in data["grades"].items():
@@ -223,8 +250,9 @@ def parse_points(raw, max_points: float) -> float:
             value = None
     if value is None or not math.isfinite(value) or not 0 <= value <= max_points:
         shown = raw if isinstance(raw, str) else repr(raw)
-        raise ManualError(f"points must be a number between 0 and {max_points:g}, "
-                          f"found '{shown[:40]}'")
+        raise ManualError(
+            f"points must be a number between 0 and {max_points:g}, found '{shown[:40]}'"
+        )
     return value
 
 
@@ -232,8 +260,10 @@ def _find(out_dir: Path, stem: str, grade_id: str) -> Item:
     for it in _catalog(out_dir):
         if it.stem == stem and it.grade_id == grade_id:
             return it
-    raise UnknownItem(f"no item {grade_id!r} to grade by hand in results/{stem}.json "
-                      f"(among the graded results of {out_dir})")
+    raise UnknownItem(
+        f"no item {grade_id!r} to grade by hand in results/{stem}.json "
+        f"(among the graded results of {out_dir})"
+    )
 
 
 def save(out_dir, stem: str, grade_id: str, points, comment: str, answer_sha256: str) -> dict:
@@ -250,14 +280,22 @@ def save(out_dir, stem: str, grade_id: str, points, comment: str, answer_sha256:
     if not isinstance(comment, str):
         raise ManualError(f"the comment must be text, found {type(comment).__name__}")
     if len(comment) > MAX_COMMENT:
-        raise ManualError(f"the comment is {len(comment):,} characters long; at most "
-                          f"{MAX_COMMENT:,} are kept")
+        raise ManualError(
+            f"the comment is {len(comment):,} characters long; at most {MAX_COMMENT:,} are kept"
+        )
     if not isinstance(answer_sha256, str) or not hmac.compare_digest(
-            answer_sha256.encode("utf-8", "replace"), item.answer_sha256.encode()):
-        raise StaleAnswer(f"the answer changed since the page was loaded ({item.key} was "
-                          "regraded); reload the page to see the current answer")
-    entry = {"points": value, "comment": comment, "answer_sha256": item.answer_sha256,
-             "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+        answer_sha256.encode("utf-8", "replace"), item.answer_sha256.encode()
+    ):
+        raise StaleAnswer(
+            f"the answer changed since the page was loaded ({item.key} was "
+            "regraded); reload the page to see the current answer"
+        )
+    entry = {
+        "points": value,
+        "comment": comment,
+        "answer_sha256": item.answer_sha256,
+        "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
     fd = os.open(out_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -270,8 +308,12 @@ def save(out_dir, stem: str, grade_id: str, points, comment: str, answer_sha256:
 
 
 def _write_store(out_dir: Path, grades: dict) -> None:
-    text = json.dumps({"format": FORMAT, "grades": grades}, indent=1, sort_keys=True,
-                      ensure_ascii=False) + "\n"
+    text = (
+        json.dumps(
+            {"format": FORMAT, "grades": grades}, indent=1, sort_keys=True, ensure_ascii=False
+        )
+        + "\n"
+    )
     fd, tmp = tempfile.mkstemp(prefix=".manual.", suffix=".json.tmp", dir=out_dir)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -341,8 +383,12 @@ def _e(value) -> str:
 
 
 def _url(item: Item) -> str:
-    return ("/item/" + urllib.parse.quote(item.stem, safe="") + "/"
-            + urllib.parse.quote(item.grade_id, safe=""))
+    return (
+        "/item/"
+        + urllib.parse.quote(item.stem, safe="")
+        + "/"
+        + urllib.parse.quote(item.grade_id, safe="")
+    )
 
 
 def _pts(x: float) -> str:
@@ -366,9 +412,11 @@ nav a{margin-right:1rem}
 
 
 def _page(title: str, body: str) -> bytes:
-    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{_e(title)}</title><style>{_CSS}{_style_defs()}</style></head>"
-            f"<body>{body}</body></html>").encode("utf-8")
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_e(title)}</title><style>{_CSS}{_style_defs()}</style></head>"
+        f"<body>{body}</body></html>"
+    ).encode()
 
 
 def _progress_line(items: list[Item]) -> str:
@@ -394,33 +442,46 @@ def _index_page(items: list[Item], message: str = "") -> bytes:
         if it.grade is not None:
             state = f"{_pts(it.grade['points'])} / {_pts(it.max_points)}"
         elif it.stale is not None:
-            state = (f"ungraded (answer changed; was {_pts(it.stale.get('points', 0))} / "
-                     f"{_pts(it.max_points)})")
+            state = (
+                f"ungraded (answer changed; was {_pts(it.stale.get('points', 0))} / "
+                f"{_pts(it.max_points)})"
+            )
         else:
             state = f"— / {_pts(it.max_points)}"
         rows.append(
             f"<tr><td>{i}</td><td>{_e(it.assignment)}</td><td>{_e(it.notebook)}</td>"
-            f"<td><a href=\"{_e(_url(it))}\">{_e(it.grade_id)}</a></td><td>{_e(it.kind)}</td>"
-            f"<td>{_e(it.student or it.submission)}</td><td>{state}</td></tr>")
+            f'<td><a href="{_e(_url(it))}">{_e(it.grade_id)}</a></td><td>{_e(it.kind)}</td>'
+            f"<td>{_e(it.student or it.submission)}</td><td>{state}</td></tr>"
+        )
     body = ["<h1>Manual grading</h1>", _progress_line(items)]
     if message:
         body.append(f'<p class="ok">{_e(message)}</p>')
     if nxt is not None:
-        body.append(f'<p><a id="next-ungraded" href="/next">Next ungraded: {_e(nxt.grade_id)} '
-                    f"of {_e(nxt.student or nxt.submission)}</a></p>")
+        body.append(
+            f'<p><a id="next-ungraded" href="/next">Next ungraded: {_e(nxt.grade_id)} '
+            f"of {_e(nxt.student or nxt.submission)}</a></p>"
+        )
     elif items:
         body.append('<p class="ok">Everything is graded.</p>')
     else:
         body.append("<p>Nothing to grade by hand in these results.</p>")
     if items:
-        body.append("<table><thead><tr><th>#</th><th>assignment</th><th>notebook</th>"
-                    "<th>item</th><th>kind</th><th>student</th><th>points</th></tr></thead>"
-                    f"<tbody>{''.join(rows)}</tbody></table>")
+        body.append(
+            "<table><thead><tr><th>#</th><th>assignment</th><th>notebook</th>"
+            "<th>item</th><th>kind</th><th>student</th><th>points</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )
     return _page("Manual grading", "".join(body))
 
 
-def _item_page(items: list[Item], item: Item, csrf: str, error: str = "",
-               points: str | None = None, comment: str | None = None) -> bytes:
+def _item_page(
+    items: list[Item],
+    item: Item,
+    csrf: str,
+    error: str = "",
+    points: str | None = None,
+    comment: str | None = None,
+) -> bytes:
     keys = [it.key for it in items]
     i = keys.index(item.key)
     prev_it = items[i - 1] if i > 0 else None
@@ -432,39 +493,55 @@ def _item_page(items: list[Item], item: Item, csrf: str, error: str = "",
         nav.append(f'<a id="next" href="{_e(_url(next_it))}">Next</a>')
     nav.append('<a href="/next">Next ungraded</a></nav>')
     who = item.student or "(no student name)"
-    body = ["".join(nav), _progress_line(items),
-            f"<h1>{_e(item.grade_id)} <span class=\"muted\">({_e(item.kind)}, "
-            f"{_pts(item.max_points)} point{'s' if item.max_points != 1 else ''})</span></h1>",
-            f"<p>Student: <strong id=\"student\">{_e(who)}</strong>; "
-            f"submission <code>{_e(item.submission)}</code>"
-            + (f"; assignment {_e(item.assignment)}" if item.assignment else "")
-            + (f"; notebook {_e(item.notebook)}" if item.notebook else "") + "</p>"]
+    body = [
+        "".join(nav),
+        _progress_line(items),
+        f'<h1>{_e(item.grade_id)} <span class="muted">({_e(item.kind)}, '
+        f"{_pts(item.max_points)} point{'s' if item.max_points != 1 else ''})</span></h1>",
+        f'<p>Student: <strong id="student">{_e(who)}</strong>; '
+        f"submission <code>{_e(item.submission)}</code>"
+        + (f"; assignment {_e(item.assignment)}" if item.assignment else "")
+        + (f"; notebook {_e(item.notebook)}" if item.notebook else "")
+        + "</p>",
+    ]
     if error:
         body.append(f'<p class="error" id="error">{_e(error)}</p>')
     if item.grade is not None:
-        body.append(f'<p class="ok">Graded: {_pts(item.grade["points"])} / '
-                    f'{_pts(item.max_points)} (saved {_e(item.grade.get("saved_at", ""))})</p>')
+        body.append(
+            f'<p class="ok">Graded: {_pts(item.grade["points"])} / '
+            f"{_pts(item.max_points)} (saved {_e(item.grade.get('saved_at', ''))})</p>"
+        )
     elif item.stale is not None:
-        body.append('<p class="notice">The answer changed since it was graded: ungraded '
-                    f'again. Earlier: {_pts(item.stale.get("points", 0))} / '
-                    f'{_pts(item.max_points)}, comment: '
-                    f'{_e(item.stale.get("comment", "")) or "(none)"}</p>')
+        body.append(
+            '<p class="notice">The answer changed since it was graded: ungraded '
+            f"again. Earlier: {_pts(item.stale.get('points', 0))} / "
+            f"{_pts(item.max_points)}, comment: "
+            f"{_e(item.stale.get('comment', '')) or '(none)'}</p>"
+        )
     if item.answer.strip():
         answer = _render(item.answer, item.cell_type)
         if item.cell_type != "code":
-            answer += ("<details><summary>markdown source</summary>"
-                       f"<pre>{_e(item.answer)}</pre></details>")
+            answer += (
+                f"<details><summary>markdown source</summary><pre>{_e(item.answer)}</pre></details>"
+            )
     elif item.kind == "task":
-        answer = ("<p class=\"muted\">A task: the student's work is elsewhere in the "
-                  f"notebook (<code>{_e(item.submission)}</code>).</p>")
+        answer = (
+            '<p class="muted">A task: the student\'s work is elsewhere in the '
+            f"notebook (<code>{_e(item.submission)}</code>).</p>"
+        )
     else:
         answer = '<p class="muted">(empty answer)</p>'
-    rubric = _render(item.rubric, item.cell_type) if item.rubric.strip() else \
-        '<p class="muted">(no rubric)</p>'
-    body.append('<div class="cols">'
-                f'<section class="pane" id="answer"><h2>Student answer</h2>{answer}</section>'
-                f'<section class="pane" id="rubric"><h2>Rubric / model solution '
-                f'(max {_pts(item.max_points)})</h2>{rubric}</section></div>')
+    rubric = (
+        _render(item.rubric, item.cell_type)
+        if item.rubric.strip()
+        else '<p class="muted">(no rubric)</p>'
+    )
+    body.append(
+        '<div class="cols">'
+        f'<section class="pane" id="answer"><h2>Student answer</h2>{answer}</section>'
+        f'<section class="pane" id="rubric"><h2>Rubric / model solution '
+        f"(max {_pts(item.max_points)})</h2>{rubric}</section></div>"
+    )
     if points is None:
         points = _pts(item.grade["points"]) if item.grade is not None else ""
     if comment is None:
@@ -476,17 +553,21 @@ def _item_page(items: list[Item], item: Item, csrf: str, error: str = "",
         f'value="{_e(points)}" autofocus required> / {_pts(item.max_points)}</p>'
         f'<p><label for="comment">Comment for the student</label><br>'
         f'<textarea id="comment" name="comment" maxlength="{MAX_COMMENT}">{_e(comment)}'
-        f'</textarea></p>'
+        f"</textarea></p>"
         f'<input type="hidden" name="answer_sha256" value="{_e(item.answer_sha256)}">'
         f'<input type="hidden" name="csrf" value="{_e(csrf)}">'
         '<p><button type="submit" id="save">Save and go to the next ungraded</button></p>'
-        '</form>')
+        "</form>"
+    )
     return _page(f"{item.grade_id}: {who}", "".join(body))
 
 
 def _message_page(title: str, message: str, link: str = "/") -> bytes:
-    return _page(title, f"<h1>{_e(title)}</h1><p class=\"error\" id=\"error\">{_e(message)}</p>"
-                        f"<p><a href=\"{_e(link)}\">Back</a></p>")
+    return _page(
+        title,
+        f'<h1>{_e(title)}</h1><p class="error" id="error">{_e(message)}</p>'
+        f'<p><a href="{_e(link)}">Back</a></p>',
+    )
 
 
 # ------------------------------------------------------------------------- server
@@ -516,13 +597,16 @@ class ManualServer(ThreadingHTTPServer):
 
 def _check_host(host: str) -> str:
     if host not in LOOPBACK:
-        raise ValueError(f"refusing to serve on {host!r}: the manual-grading page shows "
-                         f"student work and listens on loopback only ({', '.join(LOOPBACK)})")
+        raise ValueError(
+            f"refusing to serve on {host!r}: the manual-grading page shows "
+            f"student work and listens on loopback only ({', '.join(LOOPBACK)})"
+        )
     return host
 
 
-def make_server(out_dir, host: str = "127.0.0.1", port: int = 0,
-                on_save: Callable | None = None) -> ManualServer:
+def make_server(
+    out_dir, host: str = "127.0.0.1", port: int = 0, on_save: Callable | None = None
+) -> ManualServer:
     """A bound, not yet serving, :class:`ManualServer` (``server.url``; run it with
     ``serve_forever()``, stop it with ``shutdown()`` then ``server_close()``)."""
     _check_host(host)
@@ -531,8 +615,13 @@ def make_server(out_dir, host: str = "127.0.0.1", port: int = 0,
     return ManualServer(out_dir, host, port, on_save)
 
 
-def serve(out_dir, host: str = "127.0.0.1", port: int = 0, on_save: Callable | None = None,
-          ready: Callable | None = None) -> None:
+def serve(
+    out_dir,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    on_save: Callable | None = None,
+    ready: Callable | None = None,
+) -> None:
     """Serve the manual-grading page for the grades folder ``out_dir`` until Ctrl-C.
 
     ``host`` must be a loopback name (else ValueError); ``port=0`` picks a free port.
@@ -540,8 +629,11 @@ def serve(out_dir, host: str = "127.0.0.1", port: int = 0, on_save: Callable | N
     ``ready(url)`` once the server listens."""
     server = make_server(out_dir, host, port, on_save)
     done, total = progress(queue(server.out_dir))
-    print(f"manual grading of {server.out_dir}: {done} of {total} graded\n"
-          f"open {server.url} in a browser (Ctrl-C to stop)", flush=True)
+    print(
+        f"manual grading of {server.out_dir}: {done} of {total} graded\n"
+        f"open {server.url} in a browser (Ctrl-C to stop)",
+        flush=True,
+    )
     if ready is not None:
         ready(server.url)
     try:
@@ -588,8 +680,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _redirect(self, location: str) -> None:
-        self._send(303, _page("Moved", f'<p><a href="{_e(location)}">continue</a></p>'),
-                   location)
+        self._send(303, _page("Moved", f'<p><a href="{_e(location)}">continue</a></p>'), location)
 
     def _host_ok(self) -> bool:
         host = (self.headers.get("Host") or "").strip().lower()
@@ -615,7 +706,7 @@ class _Handler(BaseHTTPRequestHandler):
         items = queue(self.server.out_dir)
         if not path.startswith("/item/"):
             return None, items
-        parts = path[len("/item/"):].split("/")
+        parts = path[len("/item/") :].split("/")
         if len(parts) != 2:
             return None, items
         stem, gid = (urllib.parse.unquote(p, errors="strict") for p in parts)
@@ -652,8 +743,12 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._host_ok():
             return self._send(403, _message_page("403 Forbidden", "unexpected Host header"))
         if not self._origin_ok():
-            return self._send(403, _message_page(
-                "403 Forbidden", f"a form from another origin ({self.headers.get('Origin')})"))
+            return self._send(
+                403,
+                _message_page(
+                    "403 Forbidden", f"a form from another origin ({self.headers.get('Origin')})"
+                ),
+            )
         try:
             length = int(self.headers.get("Content-Length", ""))
         except ValueError:
@@ -666,15 +761,17 @@ class _Handler(BaseHTTPRequestHandler):
         if ctype != "application/x-www-form-urlencoded":
             return self._send(415, _message_page("415 Unsupported", "expected a form post"))
         try:
-            form = urllib.parse.parse_qs(raw.decode("utf-8"), keep_blank_values=True,
-                                         max_num_fields=16)
+            form = urllib.parse.parse_qs(
+                raw.decode("utf-8"), keep_blank_values=True, max_num_fields=16
+            )
         except (UnicodeDecodeError, ValueError):
             return self._send(400, _message_page("400 Bad Request", "unreadable form"))
         field = {k: v[0] for k, v in form.items() if len(v) == 1}
         token = field.get("csrf", "")
         if not hmac.compare_digest(token.encode("utf-8"), self.server.csrf.encode()):
-            return self._send(403, _message_page("403 Forbidden",
-                                                 "missing or wrong form token: reload the page"))
+            return self._send(
+                403, _message_page("403 Forbidden", "missing or wrong form token: reload the page")
+            )
         path = self._path()
         try:
             item, items = self._lookup(path) if path is not None else (None, [])
@@ -688,15 +785,25 @@ class _Handler(BaseHTTPRequestHandler):
         comment = comment.replace("\r\n", "\n")
         with self.server.save_lock:
             try:
-                save(self.server.out_dir, item.stem, item.grade_id, points, comment,
-                     field.get("answer_sha256", ""))
+                save(
+                    self.server.out_dir,
+                    item.stem,
+                    item.grade_id,
+                    points,
+                    comment,
+                    field.get("answer_sha256", ""),
+                )
             except StaleAnswer as exc:
                 return self._send(409, _message_page("409 Conflict", str(exc), _url(item)))
             except UnknownItem as exc:
                 return self._send(404, _message_page("404 Not Found", str(exc)))
             except ManualError as exc:
-                return self._send(400, _item_page(items, item, self.server.csrf, str(exc),
-                                                  points=points, comment=comment))
+                return self._send(
+                    400,
+                    _item_page(
+                        items, item, self.server.csrf, str(exc), points=points, comment=comment
+                    ),
+                )
             except OSError as exc:
                 return self._send(500, _message_page("500 Error", f"not saved: {exc}"))
             if self.server.on_save is not None:
@@ -704,9 +811,14 @@ class _Handler(BaseHTTPRequestHandler):
                     self.server.on_save(self.server.out_dir)
                 except Exception as exc:  # the grade is saved; say what failed after
                     self.log_message("on_save failed: %s", exc)
-                    return self._send(500, _message_page(
-                        "Saved, but the reports were not updated",
-                        f"the grade was saved, but rewriting the reports failed: "
-                        f"{type(exc).__name__}: {exc}", "/next"))
+                    return self._send(
+                        500,
+                        _message_page(
+                            "Saved, but the reports were not updated",
+                            f"the grade was saved, but rewriting the reports failed: "
+                            f"{type(exc).__name__}: {exc}",
+                            "/next",
+                        ),
+                    )
         nxt = _next_ungraded(queue(self.server.out_dir), item)
         return self._redirect(_url(nxt) if nxt is not None else "/")

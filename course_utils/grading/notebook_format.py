@@ -95,8 +95,10 @@ def _regions(source: str, begin: str, end: str, where: str) -> list[tuple[int, i
         stripped = line.strip()
         if stripped == begin:
             if start is not None:
-                raise FormatError(f"{where}: line {n + 1}: {begin!r} inside another one "
-                                  f"(opened on line {start + 1})")
+                raise FormatError(
+                    f"{where}: line {n + 1}: {begin!r} inside another one "
+                    f"(opened on line {start + 1})"
+                )
             start = n
         elif stripped == end:
             if start is None:
@@ -111,8 +113,7 @@ def _regions(source: str, begin: str, end: str, where: str) -> list[tuple[int, i
 def _points(value, what: str, where: str) -> float:
     """Points as a number: 0 and numeric strings ("2") are allowed, as in nbgrader."""
     if value is None:
-        raise FormatError(f"{where}: {what} needs 'points' in its nbgrader metadata, "
-                          "found none")
+        raise FormatError(f"{where}: {what} needs 'points' in its nbgrader metadata, found none")
     number = None
     if isinstance(value, str):
         try:
@@ -122,9 +123,11 @@ def _points(value, what: str, where: str) -> float:
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
     if number is None or not math.isfinite(number) or number < 0:
-        raise FormatError(f"{where}: {what} needs 'points' of 0 or more (a number, or a "
-                          f"number written as a string) in its nbgrader metadata, "
-                          f"found {value!r}")
+        raise FormatError(
+            f"{where}: {what} needs 'points' of 0 or more (a number, or a "
+            f"number written as a string) in its nbgrader metadata, "
+            f"found {value!r}"
+        )
     return number
 
 
@@ -138,19 +141,24 @@ def upgrade_meta(meta: dict, where: str) -> dict:
     """
     version = meta.get("schema_version", 0)
     if isinstance(version, bool) or not isinstance(version, int) or version < 0:
-        raise FormatError(f"{where}: expected an integer nbgrader 'schema_version' "
-                          f"(0 to {SCHEMA_VERSION}), found {version!r}")
+        raise FormatError(
+            f"{where}: expected an integer nbgrader 'schema_version' "
+            f"(0 to {SCHEMA_VERSION}), found {version!r}"
+        )
     if version > SCHEMA_VERSION:
-        raise FormatError(f"{where}: nbgrader metadata schema_version {version} is newer "
-                          f"than the version this grader reads ({SCHEMA_VERSION}, "
-                          "nbgrader's current format); save the notebook with an nbgrader "
-                          f"that writes version {SCHEMA_VERSION}, or upgrade course_utils")
+        raise FormatError(
+            f"{where}: nbgrader metadata schema_version {version} is newer "
+            f"than the version this grader reads ({SCHEMA_VERSION}, "
+            "nbgrader's current format); save the notebook with an nbgrader "
+            f"that writes version {SCHEMA_VERSION}, or upgrade course_utils"
+        )
     out = dict(meta)
     for flag in FLAGS:
         value = out.get(flag, False)
         if not isinstance(value, bool):
-            raise FormatError(f"{where}: expected true or false for nbgrader "
-                              f"'{flag}', found {value!r}")
+            raise FormatError(
+                f"{where}: expected true or false for nbgrader '{flag}', found {value!r}"
+            )
         out[flag] = value
     if not out["task"]:
         out.pop("task")  # nbgrader writes it only when true
@@ -166,27 +174,35 @@ def _kind(meta: dict, cell_type: str, where: str) -> str:
                 f"{where}: a manually graded task (task) is neither a solution nor a grade "
                 f"cell, found solution={str(solution).lower()}, grade={str(grade).lower()}; "
                 "a written answer graded by hand is a manually graded answer (solution "
-                "and grade, with points)")
+                "and grade, with points)"
+            )
         if cell_type != "markdown":
-            raise FormatError(f"{where}: a manually graded task (task) must be a markdown "
-                              f"cell, found {cell_type}")
+            raise FormatError(
+                f"{where}: a manually graded task (task) must be a markdown cell, found {cell_type}"
+            )
         return "task"
     if solution and grade:
         if cell_type not in ("code", "markdown"):
-            raise FormatError(f"{where}: a manually graded answer (solution and grade) must "
-                              f"be a code or markdown cell, found {cell_type}")
+            raise FormatError(
+                f"{where}: a manually graded answer (solution and grade) must "
+                f"be a code or markdown cell, found {cell_type}"
+            )
         return "manual"
     if solution:
         if cell_type != "code":
-            raise FormatError(f"{where}: an autograded answer (solution without grade) must "
-                              f"be a code cell, found {cell_type}; a written answer is a "
-                              "manually graded answer (solution and grade, with points)")
+            raise FormatError(
+                f"{where}: an autograded answer (solution without grade) must "
+                f"be a code cell, found {cell_type}; a written answer is a "
+                "manually graded answer (solution and grade, with points)"
+            )
         return "answer"
     if grade:
         if cell_type != "code":
-            raise FormatError(f"{where}: an autograder test cell (grade without solution) "
-                              f"must be a code cell, found {cell_type}; a written answer is "
-                              "a manually graded answer (solution and grade, with points)")
+            raise FormatError(
+                f"{where}: an autograder test cell (grade without solution) "
+                f"must be a code cell, found {cell_type}; a written answer is "
+                "a manually graded answer (solution and grade, with points)"
+            )
         return "test"
     return "readonly" if meta["locked"] else "content"
 
@@ -207,25 +223,34 @@ def parse(nb) -> list[Cell]:
         kind = _kind(meta, cell.cell_type, where) if meta else "content"
         if kind == "content":
             if has_sol or has_hidden:
-                raise FormatError(f"{where}: has grading markers but no nbgrader metadata "
-                                  "(solution or grade)")
-            cells.append(Cell(i, "content", None, 0.0, source, cell.cell_type,
-                              cell_id=cell.get("id") or ""))
+                raise FormatError(
+                    f"{where}: has grading markers but no nbgrader metadata (solution or grade)"
+                )
+            cells.append(
+                Cell(i, "content", None, 0.0, source, cell.cell_type, cell_id=cell.get("id") or "")
+            )
             continue
         name = KIND_NAMES[kind]
         if not isinstance(grade_id, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]+", grade_id):
-            raise FormatError(f"{where}: {name} needs a grade_id: expected a grade_id of "
-                              f"letters, digits, '_', '-', '.', found {grade_id!r}")
+            raise FormatError(
+                f"{where}: {name} needs a grade_id: expected a grade_id of "
+                f"letters, digits, '_', '-', '.', found {grade_id!r}"
+            )
         if grade_id in seen:
-            raise FormatError(f"{where}: duplicate grade_id {grade_id!r} "
-                              f"(also cell {seen[grade_id] + 1})")
+            raise FormatError(
+                f"{where}: duplicate grade_id {grade_id!r} (also cell {seen[grade_id] + 1})"
+            )
         seen[grade_id] = i
         if has_hidden and kind != "test":
-            raise FormatError(f"{where}: hidden-test markers ({BEGIN_HIDDEN!r}) belong in "
-                              f"autograder test cells (grade), found in {name}")
+            raise FormatError(
+                f"{where}: hidden-test markers ({BEGIN_HIDDEN!r}) belong in "
+                f"autograder test cells (grade), found in {name}"
+            )
         if has_sol and kind not in ANSWER_KINDS:
-            raise FormatError(f"{where}: solution markers ({BEGIN_SOLUTION!r}) belong in "
-                              f"answer cells (solution), found in {name}")
+            raise FormatError(
+                f"{where}: solution markers ({BEGIN_SOLUTION!r}) belong in "
+                f"answer cells (solution), found in {name}"
+            )
         points = _points(meta.get("points"), name, where) if kind in GRADED_KINDS else 0.0
         spans, autotest = [], False
         if kind in ANSWER_KINDS:
@@ -233,12 +258,26 @@ def parse(nb) -> list[Cell]:
         elif kind == "test":
             autotest = any(AUTOTEST.match(line) for line in source.splitlines())
             spans = _regions(source, BEGIN_HIDDEN, END_HIDDEN, where)
-        cells.append(Cell(i, kind, grade_id, points, source, cell.cell_type, bool(spans), autotest,
-                          cell.get("id") or "", meta))
+        cells.append(
+            Cell(
+                i,
+                kind,
+                grade_id,
+                points,
+                source,
+                cell.cell_type,
+                bool(spans),
+                autotest,
+                cell.get("id") or "",
+                meta,
+            )
+        )
     if not any(c.kind in GRADED_KINDS for c in cells):
-        raise FormatError("the notebook has no graded cell: expected nbgrader metadata with "
-                          "grade: true (an autograder test cell, or a manually graded answer "
-                          "with solution: true) or task: true (a manually graded task)")
+        raise FormatError(
+            "the notebook has no graded cell: expected nbgrader metadata with "
+            "grade: true (an autograder test cell, or a manually graded answer "
+            "with solution: true) or task: true (a manually graded task)"
+        )
     return cells
 
 
@@ -251,7 +290,8 @@ def check_releasable(cells: list[Cell]) -> None:
             f"the notebook has autograder test cells ({', '.join(tests)}) but no answer cell "
             "(nbgrader metadata solution: true) for students to fill in: every submission "
             "would be rejected; mark the cells students write as autograded answers "
-            "(solution) or manually graded answers (solution and grade)")
+            "(solution) or manually graded answers (solution and grade)"
+        )
 
 
 def read_source(path: Path, expand: bool = True):
@@ -266,8 +306,10 @@ def read_source(path: Path, expand: bool = True):
     except (OSError, json.JSONDecodeError, nbformat.reader.NotJSONError) as exc:
         raise FormatError(f"{path}: cannot read the notebook: {exc}") from None
     if (nb.metadata.get("course") or {}).get("role") == "student":
-        raise FormatError(f"{path}: this is a student notebook (written by `course release`), "
-                          "not a source: pass the source notebook it was released from")
+        raise FormatError(
+            f"{path}: this is a student notebook (written by `course release`), "
+            "not a source: pass the source notebook it was released from"
+        )
     try:
         cells = parse(nb)
     except FormatError as exc:

@@ -65,8 +65,11 @@ def student_notebook(source_path: Path):
     from course_utils.grading import trusted
 
     ladder_ids = sorted(trusted.ladders(trusted.instructor_module(source_path)))
-    out.metadata["course"] = {"homework": homework_name(source_path), "role": "student",
-                              "grade_ids": [c.grade_id for c in cells if c.grade_id]}
+    out.metadata["course"] = {
+        "homework": homework_name(source_path),
+        "role": "student",
+        "grade_ids": [c.grade_id for c in cells if c.grade_id],
+    }
     if ladder_ids:
         out.metadata["course"]["ladders"] = ladder_ids  # judged by the grader only
     return out
@@ -98,15 +101,17 @@ def release(source_path: Path, key: bool = True, allow_weak: bool = False) -> tu
     return target, True
 
 
-def release_folder(folder: Path, key: bool = True,
-                   allow_weak: bool = False) -> list[tuple[Path, bool]]:
+def release_folder(
+    folder: Path, key: bool = True, allow_weak: bool = False
+) -> list[tuple[Path, bool]]:
     """Release every source notebook of an assignment folder and copy its data files
     beside the student notebooks; return (path, changed) for each file written."""
     from course_utils.grading import assignment
 
     folder = Path(folder)
-    written = [release(src, key=key, allow_weak=allow_weak)
-               for src in assignment.source_notebooks(folder)]
+    written = [
+        release(src, key=key, allow_weak=allow_weak) for src in assignment.source_notebooks(folder)
+    ]
     target = written[0][0].parent
     if target.resolve() != folder.resolve():
         files = assignment.data_files(folder)

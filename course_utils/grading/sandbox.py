@@ -94,8 +94,12 @@ def probe() -> str:
     bwrap = shutil.which("bwrap")
     if bwrap is not None:
         try:
-            ok = subprocess.run(_bwrap_base(bwrap) + ["/bin/true"], capture_output=True,
-                                timeout=20).returncode == 0
+            ok = (
+                subprocess.run(
+                    _bwrap_base(bwrap) + ["/bin/true"], capture_output=True, timeout=20
+                ).returncode
+                == 0
+            )
         except (OSError, subprocess.TimeoutExpired):
             ok = False
         if ok:
@@ -107,7 +111,10 @@ def probe() -> str:
     if os.geteuid() != 0:
         flags.insert(0, "--map-root-user")
     try:
-        ok = subprocess.run([unshare, *flags, "true"], capture_output=True, timeout=20).returncode == 0
+        ok = (
+            subprocess.run([unshare, *flags, "true"], capture_output=True, timeout=20).returncode
+            == 0
+        )
     except (OSError, subprocess.TimeoutExpired):
         ok = False
     if not ok:
@@ -116,8 +123,20 @@ def probe() -> str:
 
 
 def _bwrap_base(bwrap: str) -> list[str]:
-    args = [bwrap, "--die-with-parent", "--unshare-all", "--new-session", "--cap-drop", "ALL",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    args = [
+        bwrap,
+        "--die-with-parent",
+        "--unshare-all",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+    ]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         p = Path(top)
         if p.is_symlink():
@@ -134,8 +153,11 @@ def python_dirs() -> list[str]:
     """The Python installation and the packages a kernel imports, nothing else."""
     import course_utils
 
-    found = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix),
-             str(Path(course_utils.__file__).resolve().parent)}
+    found = {
+        os.path.realpath(sys.base_prefix),
+        os.path.realpath(sys.prefix),
+        str(Path(course_utils.__file__).resolve().parent),
+    }
     for entry in sys.path:
         real = os.path.realpath(entry) if entry else ""
         if real and os.path.isdir(real) and ("site-packages" in real or "dist-packages" in real):
@@ -144,7 +166,9 @@ def python_dirs() -> list[str]:
     found.add(str(Path(os.path.realpath(sys.executable)).parent.parent))
     roots = sorted(found)
     # keep only the outermost folders, and never a folder that holds the repository
-    keep = [r for r in roots if not any(r != o and r.startswith(o.rstrip("/") + "/") for o in roots)]
+    keep = [
+        r for r in roots if not any(r != o and r.startswith(o.rstrip("/") + "/") for o in roots)
+    ]
     return [r for r in keep if r not in ("/", "/root", "/home", "/tmp", "/work")]
 
 
@@ -161,13 +185,26 @@ def bwrap_command(spec: SandboxSpec, launcher: list[str]) -> list[str]:
     return args + launcher
 
 
-def kernel_command(spec_file: Path, connection_file: Path, level: str,
-                   spec: SandboxSpec | None = None) -> list[str]:
+def kernel_command(
+    spec_file: Path, connection_file: Path, level: str, spec: SandboxSpec | None = None
+) -> list[str]:
     # -P: the work folder (the kernel's cwd) is not put first on sys.path, so a module a
     # submission wrote there (json.py, ipykernel_launcher.py) is not what starts next time
-    launcher = [sys.executable, "-P", "-m", "course_utils.grading.sandbox", "--spec",
-                str(spec_file), "--", sys.executable, "-P", "-m", "ipykernel_launcher",
-                "-f", str(connection_file)]
+    launcher = [
+        sys.executable,
+        "-P",
+        "-m",
+        "course_utils.grading.sandbox",
+        "--spec",
+        str(spec_file),
+        "--",
+        sys.executable,
+        "-P",
+        "-m",
+        "ipykernel_launcher",
+        "-f",
+        str(connection_file),
+    ]
     if level == "rlimits":
         return launcher
     if level == "bwrap":
@@ -224,8 +261,11 @@ def _drop_privileges() -> None:
         _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
 
     class Data(ctypes.Structure):
-        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                    ("inheritable", ctypes.c_uint32)]
+        _fields_ = [
+            ("effective", ctypes.c_uint32),
+            ("permitted", ctypes.c_uint32),
+            ("inheritable", ctypes.c_uint32),
+        ]
 
     header = Header(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
     data = (Data * 2)()
@@ -277,13 +317,22 @@ def launch(spec: SandboxSpec, argv: list[str]) -> None:
     # there survives a restart
     home = spec.home or spec.workdir
     os.makedirs(home, exist_ok=True)
-    env.update({
-        "HOME": home, "TMPDIR": spec.workdir, "PYTHONHASHSEED": "0",
-        "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
-        "JUPYTER_PLATFORM_DIRS": "1", "IPYTHONDIR": os.path.join(home, ".ipython"),
-        "MPLCONFIGDIR": os.path.join(home, ".mpl"),
-    })
+    env.update(
+        {
+            "HOME": home,
+            "TMPDIR": spec.workdir,
+            "PYTHONHASHSEED": "0",
+            "CUDA_VISIBLE_DEVICES": "",
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONNOUSERSITE": "1",
+            "JUPYTER_PLATFORM_DIRS": "1",
+            "IPYTHONDIR": os.path.join(home, ".ipython"),
+            "MPLCONFIGDIR": os.path.join(home, ".mpl"),
+        }
+    )
     for var in ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONSAFEPATH"):
         env.pop(var, None)
     os.execvpe(argv[0], argv, env)

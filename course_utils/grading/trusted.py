@@ -28,9 +28,9 @@ import os
 import re
 import secrets
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from course_utils.grading import checks
 
@@ -91,24 +91,33 @@ class Session:
             payload = checks.to_plain(list(args), self._io)
             self._io.write_text(f"{token}.json", json.dumps(payload))
         except OSError as exc:  # e.g. the submission removed its checks folder
-            raise LadderError(f"the grader could not pass the inputs to {target}: the "
-                              f"checks folder was changed ({exc.strerror})") from None
+            raise LadderError(
+                f"the grader could not pass the inputs to {target}: the "
+                f"checks folder was changed ({exc.strerror})"
+            ) from None
         left = self._deadline - time.monotonic()
         if left <= 0:
             raise LadderError("the notebook time limit was reached")
-        code = ("__import__('course_utils.grading.checks', fromlist=['_'])"
-                f".call_and_submit({token!r}, {target!r})")
+        code = (
+            "__import__('course_utils.grading.checks', fromlist=['_'])"
+            f".call_and_submit({token!r}, {target!r})"
+        )
         run = self._kernel.execute(code, left, silent=True)
         self.calls += 1
         self.last_status = run.status
         if run.status != "ok":
             what = {"timeout": "timed out", "died": "crashed the kernel"}.get(run.status)
-            raise LadderError(f"{target}(...) {what}" if what else
-                              f"{target}(...) raised {run.ename}: {run.evalue[:300]}")
+            raise LadderError(
+                f"{target}(...) {what}"
+                if what
+                else f"{target}(...) raised {run.ename}: {run.evalue[:300]}"
+            )
         got = [r for r in checks.collect(run.outputs, self._io) if r.name == token]
         if len(got) != 1 or got[0].error:
-            raise LadderError(f"{target}(...) returned nothing the grader could read"
-                              + (f" ({got[0].error})" if got and got[0].error else ""))
+            raise LadderError(
+                f"{target}(...) returned nothing the grader could read"
+                + (f" ({got[0].error})" if got and got[0].error else "")
+            )
         return got[0].value
 
 

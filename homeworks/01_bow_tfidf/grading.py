@@ -49,8 +49,10 @@ def _auc(session, which: str) -> float:
     texts, labels = _heldout()
     proba = np.asarray(session.call("heldout_proba", texts, which), dtype=np.float64)
     if proba.shape != labels.shape:
-        raise ValueError(f"heldout_proba(texts, {which!r}) returned shape {proba.shape} "
-                         f"for {len(texts)} texts, expected {labels.shape}")
+        raise ValueError(
+            f"heldout_proba(texts, {which!r}) returned shape {proba.shape} "
+            f"for {len(texts)} texts, expected {labels.shape}"
+        )
     if not np.isfinite(proba).all():
         raise ValueError(f"heldout_proba(texts, {which!r}) returned values that are not finite")
     return float(roc_auc_score(labels, proba))
@@ -69,18 +71,28 @@ def embedding_auc(session) -> float:
 
 
 LADDERS = {
-    "logreg_tests": Ladder(logreg_auc, small=(MIN_AUC,), full=(MIN_AUC,),
-                           metric="ROC AUC (the lower of bag-of-words and TF-IDF)"),
-    "naive_bayes_tests": Ladder(naive_bayes_auc, small=(MIN_AUC,), full=(MIN_AUC,),
-                                metric="ROC AUC of Naive Bayes"),
-    "embedding_logreg_tests": Ladder(embedding_auc, small=(MIN_AUC_EMB,), full=(MIN_AUC_EMB,),
-                                     metric="ROC AUC of averaged GloVe + LR"),
+    "logreg_tests": Ladder(
+        logreg_auc,
+        small=(MIN_AUC,),
+        full=(MIN_AUC,),
+        metric="ROC AUC (the lower of bag-of-words and TF-IDF)",
+    ),
+    "naive_bayes_tests": Ladder(
+        naive_bayes_auc, small=(MIN_AUC,), full=(MIN_AUC,), metric="ROC AUC of Naive Bayes"
+    ),
+    "embedding_logreg_tests": Ladder(
+        embedding_auc,
+        small=(MIN_AUC_EMB,),
+        full=(MIN_AUC_EMB,),
+        metric="ROC AUC of averaged GloVe + LR",
+    ),
 }
 
 
 def sandbox_data(view) -> None:
     if REAL_COMMENTS:  # the training rows only, in the format the loader reads
         train = data.load("toxic_comments", split="train")
-        view.file("toxic_comments", "comments",
-                  data=train.to_csv(sep="\t", index=False).encode("utf-8"))
+        view.file(
+            "toxic_comments", "comments", data=train.to_csv(sep="\t", index=False).encode("utf-8")
+        )
     view.dataset("glove-wiki-gigaword-50")

@@ -19,7 +19,7 @@ from course_utils.data.standins import ag_news_like
 from course_utils.grading.trusted import Ladder
 
 N_SMALL = 1_000  # held-out texts in small mode (full mode: the 7,600 official test texts)
-N_SANITY = 500   # texts of the predict_tests sanity check
+N_SANITY = 500  # texts of the predict_tests sanity check
 # Without real training rows: generated held-out texts, from a seed of the grader's
 # own (the kernel's stand-ins use seeds 0-2, so the stand-in "test split" it can
 # generate is not these texts).
@@ -57,10 +57,13 @@ def _accuracy(session, n: int | None = None) -> float:
         texts, labels = texts[:n], labels[:n]
     predicted = np.asarray(session.call("predict", texts))
     if predicted.shape != labels.shape:
-        raise ValueError(f"predict returned {predicted.shape[0] if predicted.ndim else 'no'} "
-                         f"labels for {len(labels)} texts")
+        raise ValueError(
+            f"predict returned {predicted.shape[0] if predicted.ndim else 'no'} "
+            f"labels for {len(labels)} texts"
+        )
     if predicted.dtype.kind not in "iub" and not (
-            predicted.dtype.kind == "f" and np.all(predicted == np.round(predicted))):
+        predicted.dtype.kind == "f" and np.all(predicted == np.round(predicted))
+    ):
         raise ValueError("predict must return class ids (ints 0-3)")
     return float(np.mean(predicted == labels))
 
@@ -75,10 +78,15 @@ def sanity_accuracy(session) -> float:
 
 LADDERS = {
     # predict works on new texts: clearly above chance (0.25)
-    "predict_tests": Ladder(sanity_accuracy, small=(0.4,), full=(0.4,),
-                            metric=f"accuracy of predict on {N_SANITY} texts"),
-    "heldout": Ladder(heldout_accuracy, small=(0.65, 0.70, 0.75), full=(0.90, 0.91, 0.915),
-                      metric="accuracy"),
+    "predict_tests": Ladder(
+        sanity_accuracy,
+        small=(0.4,),
+        full=(0.4,),
+        metric=f"accuracy of predict on {N_SANITY} texts",
+    ),
+    "heldout": Ladder(
+        heldout_accuracy, small=(0.65, 0.70, 0.75), full=(0.90, 0.91, 0.915), metric="accuracy"
+    ),
 }
 
 

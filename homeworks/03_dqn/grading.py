@@ -13,9 +13,9 @@ import numpy as np
 
 from course_utils.grading.trusted import Ladder
 
-CHECK_EPISODES = 20                     # cartpole_tests: the public check's size
+CHECK_EPISODES = 20  # cartpole_tests: the public check's size
 HELDOUT_EPISODES = {True: 30, False: 100}  # cartpole_heldout, by small mode
-CHECK_SEED = 4_731_000                  # episode i starts from reset(seed=SEED + i)
+CHECK_SEED = 4_731_000  # episode i starts from reset(seed=SEED + i)
 HELDOUT_SEED = 8_209_000
 
 
@@ -29,8 +29,10 @@ def mean_return(session, n_episodes: int, seed: int) -> float:
             batch = np.stack([obs[i] for i in running]).astype(np.float32)
             actions = np.asarray(session.call("greedy_actions", batch))
             if actions.shape != (len(running),):
-                raise ValueError(f"greedy_actions returned shape {actions.shape} for "
-                                 f"{len(running)} observations, expected ({len(running)},)")
+                raise ValueError(
+                    f"greedy_actions returned shape {actions.shape} for "
+                    f"{len(running)} observations, expected ({len(running)},)"
+                )
             if actions.dtype.kind not in "iu" or not np.isin(actions, (0, 1)).all():
                 raise ValueError("greedy_actions must return actions 0 or 1 (ints)")
             still = []
@@ -55,10 +57,18 @@ def heldout_return(session) -> float:
 
 
 LADDERS = {
-    "cartpole_tests": Ladder(check_return, small=(40,), full=(150,),
-                             metric=f"mean return of {CHECK_EPISODES} greedy episodes"),
-    "cartpole_heldout": Ladder(heldout_return, small=(60, 100), full=(300, 450),
-                               metric="mean return of the greedy episodes"),
+    "cartpole_tests": Ladder(
+        check_return,
+        small=(40,),
+        full=(150,),
+        metric=f"mean return of {CHECK_EPISODES} greedy episodes",
+    ),
+    "cartpole_heldout": Ladder(
+        heldout_return,
+        small=(60, 100),
+        full=(300, 450),
+        metric="mean return of the greedy episodes",
+    ),
 }
 
 

@@ -55,8 +55,9 @@ def _lee_word2vec(seed, sg):
 
     with open(datapath("lee_background.cor"), encoding="utf-8") as fh:
         sentences = [simple_preprocess(line) for line in fh]
-    return Word2Vec(sentences, vector_size=50, window=5, min_count=3, epochs=20, sg=sg,
-                    seed=seed, workers=1).wv, sentences
+    return Word2Vec(
+        sentences, vector_size=50, window=5, min_count=3, epochs=20, sg=sg, seed=seed, workers=1
+    ).wv, sentences
 
 
 def _build(standin: bool, glove, brown) -> dict:
@@ -70,8 +71,14 @@ def _build(standin: bool, glove, brown) -> dict:
         sentences = [[w.lower() for w, _ in sent] for sent in brown]
         source = Word2Vec(sentences, **WORD2VEC).wv
         target = glove
-    src_words, S = list(source.index_to_key), _normalize(np.asarray(source.vectors, dtype=np.float64))
-    tgt_words, T = list(target.index_to_key), _normalize(np.asarray(target.vectors, dtype=np.float64))
+    src_words, S = (
+        list(source.index_to_key),
+        _normalize(np.asarray(source.vectors, dtype=np.float64)),
+    )
+    tgt_words, T = (
+        list(target.index_to_key),
+        _normalize(np.asarray(target.vectors, dtype=np.float64)),
+    )
     si = {w: i for i, w in enumerate(src_words)}
     ti = {w: i for i, w in enumerate(tgt_words)}
     counts = Counter(w for sent in sentences for w in sent)
@@ -80,14 +87,27 @@ def _build(standin: bool, glove, brown) -> dict:
     n_test = min(N_HELD_OUT, len(shared) // 5)
     test_words = [shared[i] for i in order[:n_test]]
     train_words = [shared[i] for i in order[n_test:]]
-    return {"X_train": S[[si[w] for w in train_words]], "gold_train": np.array([ti[w] for w in train_words]),
-            "X_test": S[[si[w] for w in test_words]], "gold_test": np.array([ti[w] for w in test_words]),
-            "T": T}
+    return {
+        "X_train": S[[si[w] for w in train_words]],
+        "gold_train": np.array([ti[w] for w in train_words]),
+        "X_test": S[[si[w] for w in test_words]],
+        "gold_test": np.array([ti[w] for w in test_words]),
+        "T": T,
+    }
 
 
 def _cache_path(standin: bool) -> Path:
-    key = json.dumps({"v": VERSION, "standin": standin, "glove": GLOVE_WORDS, "dict": N_DICT,
-                      "held": N_HELD_OUT, "w2v": WORD2VEC}, sort_keys=True)
+    key = json.dumps(
+        {
+            "v": VERSION,
+            "standin": standin,
+            "glove": GLOVE_WORDS,
+            "dict": N_DICT,
+            "held": N_HELD_OUT,
+            "w2v": WORD2VEC,
+        },
+        sort_keys=True,
+    )
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return config.cache_dir() / "grading" / f"04_embedding_translation-{digest}.npz"
 
@@ -131,8 +151,9 @@ def _student_map(session) -> tuple[dict, np.ndarray]:
     U, _, Vt = np.linalg.svd(X.astype(np.float64).T @ Y.astype(np.float64))
     best = np.linalg.norm(X @ (U @ Vt) - Y)
     if np.linalg.norm(X @ W - Y) > best * (1 + 1e-4):
-        raise ValueError("fit_procrustes did not return the orthogonal map that fits the "
-                         "training pairs best")
+        raise ValueError(
+            "fit_procrustes did not return the orthogonal map that fits the training pairs best"
+        )
     return sp, W
 
 
@@ -156,10 +177,12 @@ def heldout_p5(session) -> float:
 # The English substitute and the Lee-corpus stand-in share the steps (README: the
 # reference clears both about twofold; a wrong map scores about 0).
 LADDERS = {
-    "heldout_p1": Ladder(heldout_p1, small=(0.035,), full=(0.035,),
-                         metric="precision@1 of fit_procrustes"),
-    "heldout_p5": Ladder(heldout_p5, small=(0.10,), full=(0.10,),
-                         metric="precision@5 of fit_procrustes"),
+    "heldout_p1": Ladder(
+        heldout_p1, small=(0.035,), full=(0.035,), metric="precision@1 of fit_procrustes"
+    ),
+    "heldout_p5": Ladder(
+        heldout_p5, small=(0.10,), full=(0.10,), metric="precision@5 of fit_procrustes"
+    ),
 }
 
 

@@ -16,8 +16,11 @@ SMALL_MAX_TOKENS = 8  # small mode: the test2016 pairs with at most 8 tokens on 
 def heldout_pairs(small: bool) -> list[tuple[str, str]]:
     pairs = data.load("multi30k", split="test2016")
     if small:
-        pairs = [(de, en) for de, en in pairs
-                 if len(tokenize(de)) <= SMALL_MAX_TOKENS and len(tokenize(en)) <= SMALL_MAX_TOKENS]
+        pairs = [
+            (de, en)
+            for de, en in pairs
+            if len(tokenize(de)) <= SMALL_MAX_TOKENS and len(tokenize(en)) <= SMALL_MAX_TOKENS
+        ]
     return list(pairs)
 
 
@@ -25,15 +28,20 @@ def heldout_bleu(session) -> float:
     pairs = heldout_pairs(session.small)
     hyps = session.call("translate", [de for de, _ in pairs])
     if type(hyps) is not list or len(hyps) != len(pairs):
-        raise ValueError(f"translate must return a list of one string per sentence ({len(pairs)}), "
-                         f"found {len(hyps) if type(hyps) is list else type(hyps).__name__}")
+        raise ValueError(
+            f"translate must return a list of one string per sentence ({len(pairs)}), "
+            f"found {len(hyps) if type(hyps) is list else type(hyps).__name__}"
+        )
     if any(type(h) is not str for h in hyps):
         raise TypeError("translate must return strings")
     return corpus_bleu([tokenize(h) for h in hyps], [tokenize(en) for _, en in pairs])
 
 
-LADDERS = {"heldout_bleu": Ladder(heldout_bleu, small=(1.5, 3.0), full=(25.0, 30.0),
-                                  metric="held-out BLEU (test2016)")}
+LADDERS = {
+    "heldout_bleu": Ladder(
+        heldout_bleu, small=(1.5, 3.0), full=(25.0, 30.0), metric="held-out BLEU (test2016)"
+    )
+}
 
 
 def sandbox_data(view) -> None:

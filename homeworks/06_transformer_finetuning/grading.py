@@ -30,8 +30,14 @@ def heldout_accuracy(session) -> float:
     return float(np.mean(predicted == labels))
 
 
-LADDERS = {"heldout": Ladder(heldout_accuracy, small=(0.45, 0.50, 0.55), full=(0.86, 0.88, 0.89),
-                             metric="held-out accuracy")}
+LADDERS = {
+    "heldout": Ladder(
+        heldout_accuracy,
+        small=(0.45, 0.50, 0.55),
+        full=(0.86, 0.88, 0.89),
+        metric="held-out accuracy",
+    )
+}
 
 
 def sandbox_data(view) -> None:

@@ -86,8 +86,9 @@ def _encode(session, x, y):
 
 
 def _decode(session, z, y):
-    return _array(session.call("decode_batch", z.astype(np.float32), y), (len(z), 1, 28, 28),
-                  "decode logits")
+    return _array(
+        session.call("decode_batch", z.astype(np.float32), y), (len(z), 1, 28, 28), "decode logits"
+    )
 
 
 def _neg_elbo(session, x, y, mu, log_var, eps):
@@ -96,7 +97,7 @@ def _neg_elbo(session, x, y, mu, log_var, eps):
     logits = _decode(session, z, y).reshape(len(x), -1)
     target = x.reshape(len(x), -1).astype(np.float64)
     rec = (np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))).sum(1)
-    kl = 0.5 * (mu ** 2 + np.exp(log_var) - 1.0 - log_var).sum(1)
+    kl = 0.5 * (mu**2 + np.exp(log_var) - 1.0 - log_var).sum(1)
     return rec + kl
 
 
@@ -110,11 +111,14 @@ def heldout_neg_elbo(session) -> float:
     over N_DRAWS draws of epsilon."""
     x, y = _digits()[:2]
     mu, log_var = _encode(session, x, y)
-    value = float(np.mean([_neg_elbo(session, x, y, mu, log_var, eps).mean()
-                           for eps in _draws(mu.shape)]))
+    value = float(
+        np.mean([_neg_elbo(session, x, y, mu, log_var, eps).mean() for eps in _draws(mu.shape)])
+    )
     if not _standin() and value < MIN_BELIEVABLE_NATS:
-        raise ValueError(f"held-out negative ELBO {value:.1f} nats is not believable for MNIST "
-                         f"(below {MIN_BELIEVABLE_NATS:g}): does decode depend on more than (z, y)?")
+        raise ValueError(
+            f"held-out negative ELBO {value:.1f} nats is not believable for MNIST "
+            f"(below {MIN_BELIEVABLE_NATS:g}): does decode depend on more than (z, y)?"
+        )
     return value
 
 
@@ -168,21 +172,37 @@ def class_agreement(session) -> float:
 
 
 LADDERS = {
-    "heldout_elbo": DigitsLadder(heldout_neg_elbo, small=(210.0, 190.0), full=(115.0, 100.0),
-                                 standin=(90.0, 80.0), metric="held-out negative ELBO (nats)",
-                                 lower_is_better=True),
-    "conditional_likelihood": DigitsLadder(label_gap, small=(5.0,), full=(5.0,), standin=(1.0,),
-                                           metric="wrong-label minus true-label negative ELBO (nats)"),
-    "conditional_samples": DigitsLadder(class_agreement, small=(0.6,), full=(0.6,), standin=(0.15,),
-                                        metric="agreement with the requested digit"),
+    "heldout_elbo": DigitsLadder(
+        heldout_neg_elbo,
+        small=(210.0, 190.0),
+        full=(115.0, 100.0),
+        standin=(90.0, 80.0),
+        metric="held-out negative ELBO (nats)",
+        lower_is_better=True,
+    ),
+    "conditional_likelihood": DigitsLadder(
+        label_gap,
+        small=(5.0,),
+        full=(5.0,),
+        standin=(1.0,),
+        metric="wrong-label minus true-label negative ELBO (nats)",
+    ),
+    "conditional_samples": DigitsLadder(
+        class_agreement,
+        small=(0.6,),
+        full=(0.6,),
+        standin=(0.15,),
+        metric="agreement with the requested digit",
+    ),
 }
 
 
 def _idx(array: np.ndarray) -> bytes:
     """An IDX file of unsigned bytes (the MNIST format), gzipped reproducibly."""
     header = bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
-    return gzip.compress(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes(),
-                         compresslevel=1, mtime=0)
+    return gzip.compress(
+        header + np.ascontiguousarray(array, dtype=np.uint8).tobytes(), compresslevel=1, mtime=0
+    )
 
 
 def sandbox_data(view) -> None:
@@ -193,6 +213,6 @@ def sandbox_data(view) -> None:
     standin, images, labels, perm = digits[4:]
     if standin:
         return  # the grader has no MNIST either: the kernel generates the same stand-in
-    train = perm[min(N_HELDOUT, len(images) // 5):]
+    train = perm[min(N_HELDOUT, len(images) // 5) :]
     view.file("mnist", "test_images", data=_idx(images[train]))
     view.file("mnist", "test_labels", data=_idx(labels[train]))

@@ -20,16 +20,22 @@ def heldout_bleu4(session) -> float:
     held = make_shapes(200 if session.small else 1000, size=IMG, seed=HELD_SEED)
     hyps = session.call("caption_images", held.images)
     if type(hyps) is not list or len(hyps) != len(held):
-        raise ValueError(f"caption_images must return a list of one caption per image ({len(held)}), "
-                         f"found {len(hyps) if type(hyps) is list else type(hyps).__name__}")
+        raise ValueError(
+            f"caption_images must return a list of one caption per image ({len(held)}), "
+            f"found {len(hyps) if type(hyps) is list else type(hyps).__name__}"
+        )
     if any(type(h) is not str for h in hyps):
         raise TypeError("caption must return strings")
-    return corpus_bleu([tokenize(h) for h in hyps],
-                       [[tokenize(c) for c in caps] for caps in held.captions])
+    return corpus_bleu(
+        [tokenize(h) for h in hyps], [[tokenize(c) for c in caps] for caps in held.captions]
+    )
 
 
-LADDERS = {"heldout_bleu": Ladder(heldout_bleu4, small=(40.0, 50.0), full=(60.0, 70.0),
-                                  metric="held-out BLEU-4")}
+LADDERS = {
+    "heldout_bleu": Ladder(
+        heldout_bleu4, small=(40.0, 50.0), full=(60.0, 70.0), metric="held-out BLEU-4"
+    )
+}
 
 
 def sandbox_data(view) -> None:

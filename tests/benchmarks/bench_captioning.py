@@ -55,10 +55,24 @@ def features():
         return cnn((x - mean) / std)
 
     sets = shapes_splits(n_train=N_TRAIN, n_val=10, n_test=N_TEST, size=IMG, seed=0)
-    root = config.cache_dir() / "captioning" / f"bench_shapes{IMG}_{'imagenet' if pretrained else 'random'}"
+    root = (
+        config.cache_dir()
+        / "captioning"
+        / f"bench_shapes{IMG}_{'imagenet' if pretrained else 'random'}"
+    )
     meta = {"model": "mobilenet_v2.features[:14]", "imagenet": pretrained, "size": IMG, "seed": 0}
-    stores = {s: extract_features(grid, sets[s].images, root / f"{s}_{len(sets[s])}", batch_size=100,
-                                  meta=meta, overwrite=True, progress=False) for s in ("train", "test")}
+    stores = {
+        s: extract_features(
+            grid,
+            sets[s].images,
+            root / f"{s}_{len(sets[s])}",
+            batch_size=100,
+            meta=meta,
+            overwrite=True,
+            progress=False,
+        )
+        for s in ("train", "test")
+    }
     return sets, stores, pretrained
 
 
@@ -87,7 +101,11 @@ class AttendAndTell(nn.Module):
         super().__init__()
         self.init_h, self.init_c = nn.Linear(feat_dim, hidden), nn.Linear(feat_dim, hidden)
         self.embed = nn.Embedding(vocab_size, emb, padding_idx=0)
-        self.W_a, self.W_h, self.v = nn.Linear(feat_dim, att, bias=False), nn.Linear(hidden, att), nn.Linear(att, 1, bias=False)
+        self.W_a, self.W_h, self.v = (
+            nn.Linear(feat_dim, att, bias=False),
+            nn.Linear(hidden, att),
+            nn.Linear(att, 1, bias=False),
+        )
         self.cell = nn.LSTMCell(emb + feat_dim, hidden)
         self.out = nn.Linear(hidden + feat_dim, vocab_size)
 
@@ -118,15 +136,21 @@ def run() -> list[dict]:
     sets, stores, pretrained = features()
     feat_seconds = time.perf_counter() - t0
     f = torch.as_tensor(stores["train"][: min(len(stores["train"]), 2000)]).double()
-    mu, sd = f.mean(dim=(0, 2, 3)).float().view(-1, 1, 1), f.std(dim=(0, 2, 3)).float().view(-1, 1, 1) + 1e-6
+    mu, sd = (
+        f.mean(dim=(0, 2, 3)).float().view(-1, 1, 1),
+        f.std(dim=(0, 2, 3)).float().view(-1, 1, 1) + 1e-6,
+    )
     vocab = Vocab(Counter(t for caps in sets["train"].captions for c in caps for t in tokenize(c)))
     bos, eos = vocab.bos_index, vocab.eos_index
 
     class Pairs(Dataset):
         def __init__(self):
             self.feats = FeatureDataset(stores["train"], transform=lambda x: (x - mu) / sd)
-            self.pairs = [(i, vocab.encode(tokenize(c), add_bos=True, add_eos=True))
-                          for i, caps in enumerate(sets["train"].captions) for c in caps]
+            self.pairs = [
+                (i, vocab.encode(tokenize(c), add_bos=True, add_eos=True))
+                for i, caps in enumerate(sets["train"].captions)
+                for c in caps
+            ]
 
         def __len__(self):
             return len(self.pairs)
@@ -138,25 +162,35 @@ def run() -> list[dict]:
     def collate(batch):
         caps = torch.zeros(len(batch), max(len(ids) for _, ids in batch), dtype=torch.long)
         for r, (_, ids) in enumerate(batch):
-            caps[r, :len(ids)] = torch.tensor(ids)
+            caps[r, : len(ids)] = torch.tensor(ids)
         target = caps[:, 1:].clone()
         target[target == 0] = -100
         return torch.stack([x for x, _ in batch]), caps[:, :-1], target
 
     refs = [[tokenize(c) for c in caps] for caps in sets["test"].captions]
     rows = []
-    for name, cls in (("LSTM (pooled vector)", ShowAndTell), ("LSTM + attention over the grid", AttendAndTell)):
+    for name, cls in (
+        ("LSTM (pooled vector)", ShowAndTell),
+        ("LSTM + attention over the grid", AttendAndTell),
+    ):
         torch.manual_seed(0)
         model = cls(stores["train"].feature_shape[0], len(vocab))
         opt = torch.optim.Adam(model.parameters(), lr=5e-3)
-        loader = DataLoader(Pairs(), batch_size=100, shuffle=True, collate_fn=collate,
-                            generator=torch.Generator().manual_seed(0))
+        loader = DataLoader(
+            Pairs(),
+            batch_size=100,
+            shuffle=True,
+            collate_fn=collate,
+            generator=torch.Generator().manual_seed(0),
+        )
         start = time.perf_counter()
         model.train()
         for _ in range(EPOCHS):
             for x, tin, tout in loader:
                 logits = model(x, tin)
-                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tout.reshape(-1), ignore_index=-100)
+                loss = F.cross_entropy(
+                    logits.reshape(-1, logits.shape[-1]), tout.reshape(-1), ignore_index=-100
+                )
                 opt.zero_grad()
                 loss.backward()
                 nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -172,22 +206,30 @@ def run() -> list[dict]:
         with torch.no_grad():
             for i in range(len(stores["test"])):
                 state = model.start(((torch.as_tensor(stores["test"][i]) - mu) / sd)[None])
-                hyps.append(vocab.decode(greedy_decode(step, bos, eos, max_len=20, state=state).tokens,
-                                         skip_specials=True))
+                hyps.append(
+                    vocab.decode(
+                        greedy_decode(step, bos, eos, max_len=20, state=state).tokens,
+                        skip_specials=True,
+                    )
+                )
         bleu = corpus_bleu(hyps, refs)
         attention = cls is AttendAndTell
-        rows.append({
-            "benchmark": "captioning",
-            "metric": f"shapes held-out BLEU-4, {name}, greedy",
-            "value": round(bleu, 2),
-            "target": "> LSTM without attention" if attention else "",
-            "passed": (bleu > rows[0]["value"]) if attention else None,
-            "seconds": round(time.perf_counter() - start, 1),  # training + greedy captioning
-            "notes": (f"{N_TRAIN} train images x 5 captions, {N_TEST} held-out images, {EPOCHS} epochs, "
-                      f"training {train_seconds:.0f} s, CPU 1 thread; MobileNetV2 grid 96x4x4 "
-                      f"({'ImageNet' if pretrained else 'RANDOM stand-in'} weights), feature extraction "
-                      f"{feat_seconds:.0f} s (cached in COURSE_CACHE); full-mode GPU result: none (no GPU lent)"),
-        })
+        rows.append(
+            {
+                "benchmark": "captioning",
+                "metric": f"shapes held-out BLEU-4, {name}, greedy",
+                "value": round(bleu, 2),
+                "target": "> LSTM without attention" if attention else "",
+                "passed": (bleu > rows[0]["value"]) if attention else None,
+                "seconds": round(time.perf_counter() - start, 1),  # training + greedy captioning
+                "notes": (
+                    f"{N_TRAIN} train images x 5 captions, {N_TEST} held-out images, {EPOCHS} epochs, "
+                    f"training {train_seconds:.0f} s, CPU 1 thread; MobileNetV2 grid 96x4x4 "
+                    f"({'ImageNet' if pretrained else 'RANDOM stand-in'} weights), feature extraction "
+                    f"{feat_seconds:.0f} s (cached in COURSE_CACHE); full-mode GPU result: none (no GPU lent)"
+                ),
+            }
+        )
     return rows
 
 

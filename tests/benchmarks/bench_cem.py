@@ -158,7 +158,9 @@ def deep_cem(
             opt.step()
         history.append((returns.mean(), threshold))
         if (it + 1) % eval_every == 0:
-            check = rl.evaluate(evaluation_policy(policy, seed + it), eval_env, EVAL_EPISODES).mean()
+            check = rl.evaluate(
+                evaluation_policy(policy, seed + it), eval_env, EVAL_EPISODES
+            ).mean()
             log(
                 f"  {env_id} iter {it + 1}: sessions {returns.mean():.1f}, "
                 f"elite threshold {threshold:.1f}, check {check:.1f}, "
@@ -190,12 +192,29 @@ def deep_cem(
 
 
 CARTPOLE = dict(
-    n_sessions=100, percentile=70, hidden=64, layers=1, lr=1e-2, fit_steps=10,
-    max_iters=200, time_budget=120.0, eval_every=1, stop_at=475.0,
+    n_sessions=100,
+    percentile=70,
+    hidden=64,
+    layers=1,
+    lr=1e-2,
+    fit_steps=10,
+    max_iters=200,
+    time_budget=120.0,
+    eval_every=1,
+    stop_at=475.0,
 )
 LUNAR = dict(
-    n_sessions=100, percentile=70, hidden=64, layers=2, lr=3e-3, fit_steps=20,
-    max_iters=250, time_budget=360.0, eval_every=5, stop_at=60.0, n_jobs=1,
+    n_sessions=100,
+    percentile=70,
+    hidden=64,
+    layers=2,
+    lr=3e-3,
+    fit_steps=20,
+    max_iters=250,
+    time_budget=360.0,
+    eval_every=5,
+    stop_at=60.0,
+    n_jobs=1,
 )
 
 

@@ -67,24 +67,39 @@ def log(msg: str) -> None:
 
 
 def block(c_in: int, c_out: int) -> list[nn.Module]:
-    return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+    return [
+        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(inplace=True),
+    ]
 
 
 def make_teacher() -> nn.Module:
     return nn.Sequential(
-        *block(3, 32), nn.MaxPool2d(2),
-        *block(32, 64), nn.MaxPool2d(2),
-        *block(64, 128), *block(128, 128), nn.MaxPool2d(2),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10),
+        *block(3, 32),
+        nn.MaxPool2d(2),
+        *block(32, 64),
+        nn.MaxPool2d(2),
+        *block(64, 128),
+        *block(128, 128),
+        nn.MaxPool2d(2),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(128, 10),
     )
 
 
 def make_student() -> nn.Module:
     return nn.Sequential(
-        *block(3, 16), nn.MaxPool2d(2),
-        *block(16, 32), nn.MaxPool2d(2),
-        *block(32, 64), nn.MaxPool2d(2),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10),
+        *block(3, 16),
+        nn.MaxPool2d(2),
+        *block(16, 32),
+        nn.MaxPool2d(2),
+        *block(32, 64),
+        nn.MaxPool2d(2),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(64, 10),
     )
 
 
@@ -99,7 +114,7 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     padded = F.pad(x, (4, 4, 4, 4))
     dx = torch.randint(0, 9, (n,), generator=gen)
     dy = torch.randint(0, 9, (n,), generator=gen)
-    out = torch.stack([padded[i, :, dy[i]:dy[i] + 32, dx[i]:dx[i] + 32] for i in range(n)])
+    out = torch.stack([padded[i, :, dy[i] : dy[i] + 32, dx[i] : dx[i] + 32] for i in range(n)])
     flip = torch.rand(n, generator=gen) < 0.5
     out[flip] = out[flip].flip(-1)
     return out
@@ -108,7 +123,7 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 @torch.no_grad()
 def logits_of(model: nn.Module, x: torch.Tensor, batch: int = 1000) -> torch.Tensor:
     model.eval()
-    return torch.cat([model(x[i:i + batch]) for i in range(0, len(x), batch)])
+    return torch.cat([model(x[i : i + batch]) for i in range(0, len(x), batch)])
 
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -117,17 +132,24 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 def kd_loss(student_logits, teacher_logits, target, temperature=T, alpha=ALPHA):
     """alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * CE(student, target)."""
-    kl = F.kl_div(F.log_softmax(student_logits / temperature, 1),
-                  F.log_softmax(teacher_logits / temperature, 1),
-                  reduction="batchmean", log_target=True)
+    kl = F.kl_div(
+        F.log_softmax(student_logits / temperature, 1),
+        F.log_softmax(teacher_logits / temperature, 1),
+        reduction="batchmean",
+        log_target=True,
+    )
     return alpha * temperature**2 * kl + (1 - alpha) * F.cross_entropy(student_logits, target)
 
 
-def train(model, x, y, epochs, seed, *, teacher_logits=None, aug=False, name="", x_test=None, y_test=None):
+def train(
+    model, x, y, epochs, seed, *, teacher_logits=None, aug=False, name="", x_test=None, y_test=None
+):
     """SGD + one-cycle schedule; the batch order depends only on ``seed``."""
     gen = torch.Generator().manual_seed(seed)
     steps = epochs * ((len(x) + BATCH - 1) // BATCH)
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    opt = torch.optim.SGD(
+        model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4
+    )
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=steps, pct_start=0.25)
     curve = []
     for epoch in range(epochs):
@@ -135,12 +157,16 @@ def train(model, x, y, epochs, seed, *, teacher_logits=None, aug=False, name="",
         start, total, n = time.perf_counter(), 0.0, 0
         order = torch.randperm(len(x), generator=gen)
         for i in range(0, len(x), BATCH):
-            idx = order[i:i + BATCH]
+            idx = order[i : i + BATCH]
             xb, yb = x[idx], y[idx]
             if aug:
                 xb = augment(xb, gen)
             out = model(xb)
-            loss = F.cross_entropy(out, yb) if teacher_logits is None else kd_loss(out, teacher_logits[idx], yb)
+            loss = (
+                F.cross_entropy(out, yb)
+                if teacher_logits is None
+                else kd_loss(out, teacher_logits[idx], yb)
+            )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -149,8 +175,10 @@ def train(model, x, y, epochs, seed, *, teacher_logits=None, aug=False, name="",
             n += len(idx)
         acc = accuracy(model, x_test, y_test) if x_test is not None else float("nan")
         curve.append(acc)
-        log(f"{name} epoch {epoch + 1}/{epochs}: loss {total / n:.4f}, test acc {acc:.4f}, "
-            f"{time.perf_counter() - start:.0f} s")
+        log(
+            f"{name} epoch {epoch + 1}/{epochs}: loss {total / n:.4f}, test acc {acc:.4f}, "
+            f"{time.perf_counter() - start:.0f} s"
+        )
     return curve
 
 
@@ -173,13 +201,22 @@ def load_or_train_teacher(x, y, x_test, y_test):
         return teacher, state["train_logits"], state["seconds"], state.get("threads")
     seed_everything(1234)
     teacher = make_teacher()
-    train(teacher, x, y, TEACHER_EPOCHS, 1234, aug=True, name="teacher", x_test=x_test, y_test=y_test)
+    train(
+        teacher, x, y, TEACHER_EPOCHS, 1234, aug=True, name="teacher", x_test=x_test, y_test=y_test
+    )
     train_logits = logits_of(teacher, x)
     seconds = time.perf_counter() - t1
     tmp = path.with_suffix(".tmp")
     threads = torch.get_num_threads()
-    torch.save({"model": teacher.state_dict(), "train_logits": train_logits, "seconds": seconds,
-                "threads": threads}, tmp)
+    torch.save(
+        {
+            "model": teacher.state_dict(),
+            "train_logits": train_logits,
+            "seconds": seconds,
+            "threads": threads,
+        },
+        tmp,
+    )
     os.replace(tmp, path)  # atomic: an interrupted run leaves no half-written cache
     return teacher, train_logits, seconds, threads
 
@@ -199,8 +236,17 @@ def train_student(seed, kind, x, y, x_test, y_test, train_logits):
     t0 = time.perf_counter()
     seed_everything(seed)
     student = make_student()
-    train(student, x, y, STUDENT_EPOCHS, seed, name=f"{kind} seed {seed}",
-          teacher_logits=train_logits if kind == "distilled" else None, x_test=x_test, y_test=y_test)
+    train(
+        student,
+        x,
+        y,
+        STUDENT_EPOCHS,
+        seed,
+        name=f"{kind} seed {seed}",
+        teacher_logits=train_logits if kind == "distilled" else None,
+        x_test=x_test,
+        y_test=y_test,
+    )
     return accuracy(student, x_test, y_test), time.perf_counter() - t0
 
 
@@ -208,7 +254,9 @@ def student_in_subprocess(seed: int, kind: str):
     """``train_student`` in a new process (the teacher must be in the cache already)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
-        subprocess.run([sys.executable, __file__, "--student", str(seed), kind, str(out)], check=True)
+        subprocess.run(
+            [sys.executable, __file__, "--student", str(seed), kind, str(out)], check=True
+        )
         result = json.loads(out.read_text())
     return result["accuracy"], result["seconds"]
 
@@ -219,7 +267,9 @@ def run() -> list[dict]:
     x, y, x_test, y_test = load_cifar()
 
     # 1. the teacher, trained once and cached
-    teacher, train_logits, teacher_seconds, teacher_threads = load_or_train_teacher(x, y, x_test, y_test)
+    teacher, train_logits, teacher_seconds, teacher_threads = load_or_train_teacher(
+        x, y, x_test, y_test
+    )
     teacher_acc = accuracy(teacher, x_test, y_test)
     log(f"teacher test accuracy {teacher_acc:.4f}")
 
@@ -229,39 +279,70 @@ def run() -> list[dict]:
         with ThreadPoolExecutor(JOBS) as pool:
             outcomes = list(pool.map(lambda run: student_in_subprocess(*run), runs))
     else:
-        outcomes = [train_student(seed, kind, x, y, x_test, y_test, train_logits) for seed, kind in runs]
+        outcomes = [
+            train_student(seed, kind, x, y, x_test, y_test, train_logits) for seed, kind in runs
+        ]
     results = {"scratch": [], "distilled": []}
-    for (seed, kind), (acc, _) in zip(runs, outcomes):
+    for (_seed, kind), (acc, _) in zip(runs, outcomes):
         results[kind].append(acc)
     student_seconds = sum(seconds for _, seconds in outcomes)
     scratch, distilled = np.mean(results["scratch"]), np.mean(results["distilled"])
     gain = 100 * (distilled - scratch)
     n_teacher = sum(p.numel() for p in make_teacher().parameters())
     n_student = sum(p.numel() for p in make_student().parameters())
-    per_seed = ", ".join(f"seed {s}: {100 * a:.2f} vs {100 * b:.2f}"
-                         for s, a, b in zip(SEEDS, results["scratch"], results["distilled"]))
+    per_seed = ", ".join(
+        f"seed {s}: {100 * a:.2f} vs {100 * b:.2f}"
+        for s, a, b in zip(SEEDS, results["scratch"], results["distilled"])
+    )
     short = LIMIT is not None or TEACHER_EPOCHS < 15 or STUDENT_EPOCHS < 10
-    size = (f"SHORT RUN: {len(x)} train / {len(x_test)} test images, teacher {TEACHER_EPOCHS} epochs; "
-            if short else f"{len(x)} train / {len(x_test)} test images; ")
-    common = size + (f"{STUDENT_EPOCHS} epochs, batch {BATCH}, SGD one-cycle, no augmentation, "
-              f"{len(SEEDS)} seed(s); T={T:g}, alpha={ALPHA:g}; student {n_student} params; "
-              f"{THREADS} torch thread(s) x {JOBS} process(es)")
+    size = (
+        f"SHORT RUN: {len(x)} train / {len(x_test)} test images, teacher {TEACHER_EPOCHS} epochs; "
+        if short
+        else f"{len(x)} train / {len(x_test)} test images; "
+    )
+    common = size + (
+        f"{STUDENT_EPOCHS} epochs, batch {BATCH}, SGD one-cycle, no augmentation, "
+        f"{len(SEEDS)} seed(s); T={T:g}, alpha={ALPHA:g}; student {n_student} params; "
+        f"{THREADS} torch thread(s) x {JOBS} process(es)"
+    )
     return [
-        {"benchmark": "distillation", "metric": "CIFAR-10 teacher test accuracy",
-         "value": round(teacher_acc, 4), "target": "", "passed": None, "seconds": teacher_seconds,
-         "notes": size + f"VGG-style, {n_teacher} params, {TEACHER_EPOCHS} epochs, crop+flip; "
-                  f"trained with {teacher_threads or '?'} torch thread(s), cached in COURSE_CACHE"},
-        {"benchmark": "distillation", "metric": "CIFAR-10 student from scratch: test accuracy",
-         "value": round(float(scratch), 4), "target": "", "passed": None,
-         "seconds": student_seconds / 2, "notes": common},
-        {"benchmark": "distillation", "metric": "CIFAR-10 distilled student: test accuracy",
-         "value": round(float(distilled), 4), "target": "", "passed": None,
-         "seconds": student_seconds / 2, "notes": common},
-        {"benchmark": "distillation", "metric": "distilled minus scratch student (points, CIFAR-10 test)",
-         "value": round(float(gain), 2),
-         "target": ">= 1 point" + (" (full size; not assessed on a short run)" if short else ""),
-         "passed": None if short else bool(gain >= 1.0),
-         "seconds": time.perf_counter() - t0, "notes": size + per_seed},
+        {
+            "benchmark": "distillation",
+            "metric": "CIFAR-10 teacher test accuracy",
+            "value": round(teacher_acc, 4),
+            "target": "",
+            "passed": None,
+            "seconds": teacher_seconds,
+            "notes": size + f"VGG-style, {n_teacher} params, {TEACHER_EPOCHS} epochs, crop+flip; "
+            f"trained with {teacher_threads or '?'} torch thread(s), cached in COURSE_CACHE",
+        },
+        {
+            "benchmark": "distillation",
+            "metric": "CIFAR-10 student from scratch: test accuracy",
+            "value": round(float(scratch), 4),
+            "target": "",
+            "passed": None,
+            "seconds": student_seconds / 2,
+            "notes": common,
+        },
+        {
+            "benchmark": "distillation",
+            "metric": "CIFAR-10 distilled student: test accuracy",
+            "value": round(float(distilled), 4),
+            "target": "",
+            "passed": None,
+            "seconds": student_seconds / 2,
+            "notes": common,
+        },
+        {
+            "benchmark": "distillation",
+            "metric": "distilled minus scratch student (points, CIFAR-10 test)",
+            "value": round(float(gain), 2),
+            "target": ">= 1 point" + (" (full size; not assessed on a short run)" if short else ""),
+            "passed": None if short else bool(gain >= 1.0),
+            "seconds": time.perf_counter() - t0,
+            "notes": size + per_seed,
+        },
     ]
 
 

@@ -32,13 +32,19 @@ def run() -> list[dict]:
     notebooks = nbtools.course_notebooks(ROOT)
     if not notebooks:
         raise SystemExit(f"no notebooks found under {ROOT / 'notebooks'}")
-    data = (f"mirror {os.environ['COURSE_DATA']}" if os.environ.get("COURSE_DATA")
-            else "no mirror (cache or stand-ins)")
+    data = (
+        f"mirror {os.environ['COURSE_DATA']}"
+        if os.environ.get("COURSE_DATA")
+        else "no mirror (cache or stand-ins)"
+    )
     data += ", warm cache" if WARM else ", empty cache"
     rows, over, failed = [], [], []
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as cache, \
-            mock.patch.dict(os.environ, {} if WARM else {"COURSE_CACHE": cache}):
+    with (
+        tempfile.TemporaryDirectory() as out,
+        tempfile.TemporaryDirectory() as cache,
+        mock.patch.dict(os.environ, {} if WARM else {"COURSE_CACHE": cache}),
+    ):
         # kernels inherit the environment: without NB_WARM_CACHE every notebook sees the empty cache
         for i, path in enumerate(notebooks, 1):
             load = os.getloadavg()[0]
@@ -50,21 +56,38 @@ def run() -> list[dict]:
             elif result.seconds > LIMIT_S:
                 over.append(rel)
             notes = f"{data}; 1-min load {load:.1f} at the start; " + (
-                result.headline or "no headline" if result.status == "ok" else f"FAILED: {result.error}")
-            rows.append({"benchmark": "notebooks", "metric": f"{rel}: small-mode seconds",
-                         "value": round(result.seconds, 1), "target": f"<= {LIMIT_S:.0f} s",
-                         "passed": result.status == "ok" and result.seconds <= LIMIT_S,
-                         "seconds": result.seconds, "notes": notes})
+                result.headline or "no headline"
+                if result.status == "ok"
+                else f"FAILED: {result.error}"
+            )
+            rows.append(
+                {
+                    "benchmark": "notebooks",
+                    "metric": f"{rel}: small-mode seconds",
+                    "value": round(result.seconds, 1),
+                    "target": f"<= {LIMIT_S:.0f} s",
+                    "passed": result.status == "ok" and result.seconds <= LIMIT_S,
+                    "seconds": result.seconds,
+                    "notes": notes,
+                }
+            )
     slowest = max(rows, key=lambda r: r["value"])
-    rows.append({
-        "benchmark": "notebooks", "metric": "notebooks over 60 s or failing (small mode)",
-        "value": len(over) + len(failed), "target": "0", "passed": not over and not failed,
-        "seconds": time.perf_counter() - t0,
-        "notes": (f"{len(notebooks)} notebooks, run one at a time; slowest "
-                  f"{slowest['metric'].split(':')[0]} {slowest['value']} s"
-                  + (f"; over: {', '.join(over)}" if over else "")
-                  + (f"; failed: {', '.join(failed)}" if failed else "")),
-    })
+    rows.append(
+        {
+            "benchmark": "notebooks",
+            "metric": "notebooks over 60 s or failing (small mode)",
+            "value": len(over) + len(failed),
+            "target": "0",
+            "passed": not over and not failed,
+            "seconds": time.perf_counter() - t0,
+            "notes": (
+                f"{len(notebooks)} notebooks, run one at a time; slowest "
+                f"{slowest['metric'].split(':')[0]} {slowest['value']} s"
+                + (f"; over: {', '.join(over)}" if over else "")
+                + (f"; failed: {', '.join(failed)}" if failed else "")
+            ),
+        }
+    )
     return rows
 
 

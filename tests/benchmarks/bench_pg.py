@@ -41,11 +41,27 @@ from course_utils.config import seed_everything
 GAMMA = 0.99
 EVAL_EPISODES = 100
 
-REINFORCE = dict(episodes=16, policy_lr=3e-3, value_lr=3e-3, entropy_coef=0.01,
-                 max_iters=150, stop_at=475.0, check_from=400.0)
+REINFORCE = dict(
+    episodes=16,
+    policy_lr=3e-3,
+    value_lr=3e-3,
+    entropy_coef=0.01,
+    max_iters=150,
+    stop_at=475.0,
+    check_from=400.0,
+)
 SEEDS = (0, 1, 2)
-A2C = dict(n_envs=16, n_steps=8, lr=1e-3, entropy_coef=0.01, value_coef=0.5,
-           max_grad_norm=0.5, total_steps=300_000, check_every=16_384, stop_at=-90.0)
+A2C = dict(
+    n_envs=16,
+    n_steps=8,
+    lr=1e-3,
+    entropy_coef=0.01,
+    value_coef=0.5,
+    max_grad_norm=0.5,
+    total_steps=300_000,
+    check_every=16_384,
+    stop_at=-90.0,
+)
 
 
 def discounted_returns(rewards, gamma, dones=None, last_value=0.0) -> np.ndarray:
@@ -61,8 +77,13 @@ def discounted_returns(rewards, gamma, dones=None, last_value=0.0) -> np.ndarray
 
 
 def make_mlp(n_in: int, n_out: int, hidden: int = 64) -> nn.Module:
-    return nn.Sequential(nn.Linear(n_in, hidden), nn.Tanh(),
-                         nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, n_out))
+    return nn.Sequential(
+        nn.Linear(n_in, hidden),
+        nn.Tanh(),
+        nn.Linear(hidden, hidden),
+        nn.Tanh(),
+        nn.Linear(hidden, n_out),
+    )
 
 
 def sample_actions(logits: torch.Tensor, rng: np.random.Generator) -> np.ndarray:
@@ -100,8 +121,19 @@ def play_episodes(policy, venv, rng):
     return np.stack(states), np.stack(actions), np.stack(rewards), np.stack(alive_log)
 
 
-def reinforce(use_baseline: bool, *, episodes, policy_lr, value_lr, entropy_coef,
-              max_iters, stop_at, check_from, seed: int = 0, log=print) -> dict:
+def reinforce(
+    use_baseline: bool,
+    *,
+    episodes,
+    policy_lr,
+    value_lr,
+    entropy_coef,
+    max_iters,
+    stop_at,
+    check_from,
+    seed: int = 0,
+    log=print,
+) -> dict:
     start = time.perf_counter()
     seed_everything(seed)
     torch.set_num_threads(1)
@@ -139,20 +171,40 @@ def reinforce(use_baseline: bool, *, episodes, policy_lr, value_lr, entropy_coef
             check = rl.evaluate(agent(policy, rng), check_env, EVAL_EPISODES).mean()
             checks += 1
         if (it + 1) % 10 == 0 or check >= stop_at:
-            log(f"  REINFORCE {'V(s) baseline' if use_baseline else 'no baseline'} iter {it + 1}: "
+            log(
+                f"  REINFORCE {'V(s) baseline' if use_baseline else 'no baseline'} iter {it + 1}: "
                 f"batch {rewards.sum(0).mean():.1f}, check {check:.1f}, entropy {entropy.item():.3f}, "
-                f"{time.perf_counter() - start:.1f} s, {steps} env steps")
+                f"{time.perf_counter() - start:.1f} s, {steps} env steps"
+            )
         if check >= stop_at:
             reached_at, reached_steps = time.perf_counter() - start, steps
             break
     train_seconds = time.perf_counter() - start
-    fresh_sampled = rl.evaluate(agent(policy, np.random.default_rng(seed + 7)), "CartPole-v1",
-                                EVAL_EPISODES, num_envs=EVAL_EPISODES, seed=seed + 50_000)
-    fresh_greedy = rl.evaluate(agent(policy, None, greedy=True), "CartPole-v1",
-                               EVAL_EPISODES, num_envs=EVAL_EPISODES, seed=seed + 50_000)
-    return {"iterations": it + 1, "check": float(check), "checks": checks, "reached_at": reached_at,
-            "reached_steps": reached_steps, "env_steps": steps, "train_seconds": train_seconds,
-            "fresh_mean": float(fresh_sampled.mean()), "fresh_greedy_mean": float(fresh_greedy.mean())}
+    fresh_sampled = rl.evaluate(
+        agent(policy, np.random.default_rng(seed + 7)),
+        "CartPole-v1",
+        EVAL_EPISODES,
+        num_envs=EVAL_EPISODES,
+        seed=seed + 50_000,
+    )
+    fresh_greedy = rl.evaluate(
+        agent(policy, None, greedy=True),
+        "CartPole-v1",
+        EVAL_EPISODES,
+        num_envs=EVAL_EPISODES,
+        seed=seed + 50_000,
+    )
+    return {
+        "iterations": it + 1,
+        "check": float(check),
+        "checks": checks,
+        "reached_at": reached_at,
+        "reached_steps": reached_steps,
+        "env_steps": steps,
+        "train_seconds": train_seconds,
+        "fresh_mean": float(fresh_sampled.mean()),
+        "fresh_greedy_mean": float(fresh_greedy.mean()),
+    }
 
 
 # --------------------------------------------------------------------------- #
@@ -170,13 +222,29 @@ class ActorCritic(nn.Module):
         return self.actor(obs), self.critic(obs).squeeze(-1)
 
 
-def a2c(*, n_envs, n_steps, lr, entropy_coef, value_coef, max_grad_norm, total_steps,
-        check_every, stop_at, seed: int = 0, log=print) -> dict:
+def a2c(
+    *,
+    n_envs,
+    n_steps,
+    lr,
+    entropy_coef,
+    value_coef,
+    max_grad_norm,
+    total_steps,
+    check_every,
+    stop_at,
+    seed: int = 0,
+    log=print,
+) -> dict:
     start = time.perf_counter()
     seed_everything(seed)
     torch.set_num_threads(1)
-    venv = rl.make_vec_env("Acrobot-v1", n_envs, seed=seed,
-                           vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP})
+    venv = rl.make_vec_env(
+        "Acrobot-v1",
+        n_envs,
+        seed=seed,
+        vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP},
+    )
     obs_dim, n_actions = venv.single_observation_space.shape[0], venv.single_action_space.n
     model = ActorCritic(obs_dim, n_actions)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -217,8 +285,9 @@ def a2c(*, n_envs, n_steps, lr, entropy_coef, value_coef, max_grad_norm, total_s
             steps += n_envs
         with torch.no_grad():
             _, last_value = model(tensor(obs))
-        returns = tensor(discounted_returns(np.stack(rewards), GAMMA, np.stack(dones),
-                                            last_value.numpy())).flatten()
+        returns = tensor(
+            discounted_returns(np.stack(rewards), GAMMA, np.stack(dones), last_value.numpy())
+        ).flatten()
         logits, values = model(tensor(np.stack(states)).reshape(-1, obs_dim))
         adv = (returns - values).detach()
         adv = (adv - adv.mean()) / (adv.std() + 1e-8)
@@ -235,24 +304,43 @@ def a2c(*, n_envs, n_steps, lr, entropy_coef, value_coef, max_grad_norm, total_s
             next_check += check_every
             recent = float(np.mean(episode_returns[-50:])) if episode_returns else -500.0
             if recent >= -100:
-                check = rl.evaluate(agent(policy, rng), "Acrobot-v1", EVAL_EPISODES,
-                                    num_envs=50, seed=seed + 10_000).mean()
+                check = rl.evaluate(
+                    agent(policy, rng), "Acrobot-v1", EVAL_EPISODES, num_envs=50, seed=seed + 10_000
+                ).mean()
                 checks += 1
-            log(f"  A2C Acrobot {steps} steps: last 50 episodes {recent:.1f}, check {check:.1f}, "
+            log(
+                f"  A2C Acrobot {steps} steps: last 50 episodes {recent:.1f}, check {check:.1f}, "
                 f"entropy {entropy.item():.3f}, value loss {value_loss.item():.2f}, "
-                f"{time.perf_counter() - start:.1f} s")
+                f"{time.perf_counter() - start:.1f} s"
+            )
             if check >= stop_at:
                 break
     venv.close()
     train_seconds = time.perf_counter() - start
-    fresh = rl.evaluate(agent(policy, np.random.default_rng(seed + 7)), "Acrobot-v1",
-                        EVAL_EPISODES, num_envs=50, seed=seed + 50_000)
-    greedy = rl.evaluate(agent(policy, None, greedy=True), "Acrobot-v1", EVAL_EPISODES,
-                         num_envs=50, seed=seed + 50_000)
-    return {"env_steps": steps, "train_seconds": train_seconds, "check": float(check),
-            "checks": checks, "episodes": len(episode_returns),
-            "fresh_mean": float(fresh.mean()), "fresh_std": float(fresh.std()),
-            "fresh_greedy_mean": float(greedy.mean())}
+    fresh = rl.evaluate(
+        agent(policy, np.random.default_rng(seed + 7)),
+        "Acrobot-v1",
+        EVAL_EPISODES,
+        num_envs=50,
+        seed=seed + 50_000,
+    )
+    greedy = rl.evaluate(
+        agent(policy, None, greedy=True),
+        "Acrobot-v1",
+        EVAL_EPISODES,
+        num_envs=50,
+        seed=seed + 50_000,
+    )
+    return {
+        "env_steps": steps,
+        "train_seconds": train_seconds,
+        "check": float(check),
+        "checks": checks,
+        "episodes": len(episode_returns),
+        "fresh_mean": float(fresh.mean()),
+        "fresh_std": float(fresh.std()),
+        "fresh_greedy_mean": float(greedy.mean()),
+    }
 
 
 def _median(values):
@@ -261,8 +349,10 @@ def _median(values):
 
 def run() -> list[dict]:
     rows = []
-    hp = (f"{REINFORCE['episodes']} episodes/iteration, Adam {REINFORCE['policy_lr']:g}, "
-          f"entropy {REINFORCE['entropy_coef']:g}, gamma {GAMMA}")
+    hp = (
+        f"{REINFORCE['episodes']} episodes/iteration, Adam {REINFORCE['policy_lr']:g}, "
+        f"entropy {REINFORCE['entropy_coef']:g}, gamma {GAMMA}"
+    )
     results = {True: [], False: []}
     for seed in SEEDS:
         for use_baseline in (True, False):
@@ -271,68 +361,87 @@ def run() -> list[dict]:
     def per_seed(runs):
         return "; ".join(
             f"seed {seed}: "
-            + (f"{r['reached_at']:.0f} s, {r['reached_steps']} steps, {r['iterations']} it"
-               if r["reached_at"] is not None else f"not reached in {r['iterations']} it")
+            + (
+                f"{r['reached_at']:.0f} s, {r['reached_steps']} steps, {r['iterations']} it"
+                if r["reached_at"] is not None
+                else f"not reached in {r['iterations']} it"
+            )
             + f", fresh {r['fresh_mean']:.0f}/{r['fresh_greedy_mean']:.0f}"
-            for seed, r in zip(SEEDS, runs))
+            for seed, r in zip(SEEDS, runs)
+        )
 
     base = results[True]
     solved = [r for r in base if r["reached_at"] is not None]
-    rows.append({
-        "benchmark": "pg",
-        "metric": "CartPole-v1 REINFORCE + V(s) baseline: seconds to mean return >= 475 "
-                  f"(100 episodes), median of {len(SEEDS)} seeds",
-        "value": round(_median([r["reached_at"] for r in solved]), 1),
-        "target": ">= 475 reached (every seed)",
-        "passed": len(solved) == len(base),
-        "seconds": sum(r["train_seconds"] for r in base),
-        "notes": (f"{per_seed(base)} (fresh = mean over 100 fresh episodes, sampled/greedy "
-                  f"policy); {hp}; 1 process; check time included"),
-    })
-    rows.append({
-        "benchmark": "pg",
-        "metric": "CartPole-v1 REINFORCE + V(s) baseline: environment steps to mean return >= 475, median",
-        "value": int(_median([r["reached_steps"] for r in solved])) if solved else "-",
-        "target": "",
-        "passed": None,
-        "seconds": sum(r["train_seconds"] for r in base),
-        "notes": "training episodes only: " + ", ".join(
-            str(r["reached_steps"]) for r in base),
-    })
+    rows.append(
+        {
+            "benchmark": "pg",
+            "metric": "CartPole-v1 REINFORCE + V(s) baseline: seconds to mean return >= 475 "
+            f"(100 episodes), median of {len(SEEDS)} seeds",
+            "value": round(_median([r["reached_at"] for r in solved]), 1),
+            "target": ">= 475 reached (every seed)",
+            "passed": len(solved) == len(base),
+            "seconds": sum(r["train_seconds"] for r in base),
+            "notes": (
+                f"{per_seed(base)} (fresh = mean over 100 fresh episodes, sampled/greedy "
+                f"policy); {hp}; 1 process; check time included"
+            ),
+        }
+    )
+    rows.append(
+        {
+            "benchmark": "pg",
+            "metric": "CartPole-v1 REINFORCE + V(s) baseline: environment steps to mean return >= 475, median",
+            "value": int(_median([r["reached_steps"] for r in solved])) if solved else "-",
+            "target": "",
+            "passed": None,
+            "seconds": sum(r["train_seconds"] for r in base),
+            "notes": "training episodes only: " + ", ".join(str(r["reached_steps"]) for r in base),
+        }
+    )
     plain = results[False]
     plain_solved = [r for r in plain if r["reached_at"] is not None]
-    rows.append({
-        "benchmark": "pg",
-        "metric": "CartPole-v1 REINFORCE without baseline (same seeds): environment steps to 475, median",
-        "value": int(_median([r["reached_steps"] for r in plain_solved])) if plain_solved else "-",
-        "target": "comparison",
-        "passed": None,
-        "seconds": sum(r["train_seconds"] for r in plain),
-        "notes": f"{len(plain_solved)}/{len(plain)} seeds reached it; {per_seed(plain)}",
-    })
+    rows.append(
+        {
+            "benchmark": "pg",
+            "metric": "CartPole-v1 REINFORCE without baseline (same seeds): environment steps to 475, median",
+            "value": int(_median([r["reached_steps"] for r in plain_solved]))
+            if plain_solved
+            else "-",
+            "target": "comparison",
+            "passed": None,
+            "seconds": sum(r["train_seconds"] for r in plain),
+            "notes": f"{len(plain_solved)}/{len(plain)} seeds reached it; {per_seed(plain)}",
+        }
+    )
     ac = a2c(**A2C)
-    rows.append({
-        "benchmark": "pg",
-        "metric": "Acrobot-v1 A2C: mean return over 100 fresh episodes",
-        "value": round(ac["fresh_mean"], 1),
-        "target": ">= -100",
-        "passed": ac["fresh_mean"] >= -100,
-        "seconds": ac["train_seconds"],
-        "notes": (f"std {ac['fresh_std']:.1f}, greedy {ac['fresh_greedy_mean']:.1f}; "
-                  f"{A2C['n_envs']} envs x {A2C['n_steps']}-step, Adam {A2C['lr']:g}; "
-                  f"{ac['env_steps']} env steps ({ac['episodes']} training episodes), "
-                  f"stop when a 100-episode check >= {A2C['stop_at']:.0f} "
-                  f"(last check {ac['check']:.1f}) or {A2C['total_steps']} steps"),
-    })
-    rows.append({
-        "benchmark": "pg",
-        "metric": "Acrobot-v1 A2C: environment steps of training",
-        "value": ac["env_steps"],
-        "target": "",
-        "passed": None,
-        "seconds": ac["train_seconds"],
-        "notes": f"wall time {ac['train_seconds']:.1f} s including {ac['checks']} evaluation checks",
-    })
+    rows.append(
+        {
+            "benchmark": "pg",
+            "metric": "Acrobot-v1 A2C: mean return over 100 fresh episodes",
+            "value": round(ac["fresh_mean"], 1),
+            "target": ">= -100",
+            "passed": ac["fresh_mean"] >= -100,
+            "seconds": ac["train_seconds"],
+            "notes": (
+                f"std {ac['fresh_std']:.1f}, greedy {ac['fresh_greedy_mean']:.1f}; "
+                f"{A2C['n_envs']} envs x {A2C['n_steps']}-step, Adam {A2C['lr']:g}; "
+                f"{ac['env_steps']} env steps ({ac['episodes']} training episodes), "
+                f"stop when a 100-episode check >= {A2C['stop_at']:.0f} "
+                f"(last check {ac['check']:.1f}) or {A2C['total_steps']} steps"
+            ),
+        }
+    )
+    rows.append(
+        {
+            "benchmark": "pg",
+            "metric": "Acrobot-v1 A2C: environment steps of training",
+            "value": ac["env_steps"],
+            "target": "",
+            "passed": None,
+            "seconds": ac["train_seconds"],
+            "notes": f"wall time {ac['train_seconds']:.1f} s including {ac['checks']} evaluation checks",
+        }
+    )
     return rows
 
 

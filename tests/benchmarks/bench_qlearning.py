@@ -118,8 +118,14 @@ def play_and_train(env, agent, max_steps=10_000):
 
 def train_taxi(agent_cls, seed=0):
     env = rl.make_env("Taxi-v4", seed=seed)
-    agent = agent_cls(env.observation_space.n, env.action_space.n, TAXI["alpha"],
-                      TAXI["eps_start"], TAXI["gamma"], seed=seed)
+    agent = agent_cls(
+        env.observation_space.n,
+        env.action_space.n,
+        TAXI["alpha"],
+        TAXI["eps_start"],
+        TAXI["gamma"],
+        seed=seed,
+    )
     n = TAXI["episodes"]
     start = time.perf_counter()
     returns = []
@@ -141,39 +147,51 @@ def taxi_rows() -> list[dict]:
     # the start states of the evaluation episodes (rl.evaluate resets with seed + i)
     starts = [env.reset(seed=TAXI_EVAL_SEED + i)[0] for i in range(TAXI_EVAL_EPISODES)]
     optimum_here = float(v_star[starts].mean())
-    rows = [{
-        "benchmark": "qlearning",
-        "metric": "Taxi-v4 optimal mean return (value iteration, initial-state distribution)",
-        "value": round(optimum, 4),
-        "target": "",
-        "passed": None,
-        "seconds": vi_seconds,
-        "notes": f"undiscounted; optimum on the {TAXI_EVAL_EPISODES} evaluation start states: "
-                 f"{optimum_here:.3f}",
-    }]
-    settings = (f"{TAXI['episodes']} episodes, alpha {TAXI['alpha']}, gamma {TAXI['gamma']}, "
-                f"epsilon {TAXI['eps_start']} -> {TAXI['eps_end']} over the first "
-                f"{TAXI['anneal']:.0%} of episodes")
-    for name, cls in [("Q-learning", QLearningAgent), ("SARSA", SarsaAgent),
-                      ("expected SARSA", ExpectedSarsaAgent)]:
+    rows = [
+        {
+            "benchmark": "qlearning",
+            "metric": "Taxi-v4 optimal mean return (value iteration, initial-state distribution)",
+            "value": round(optimum, 4),
+            "target": "",
+            "passed": None,
+            "seconds": vi_seconds,
+            "notes": f"undiscounted; optimum on the {TAXI_EVAL_EPISODES} evaluation start states: "
+            f"{optimum_here:.3f}",
+        }
+    ]
+    settings = (
+        f"{TAXI['episodes']} episodes, alpha {TAXI['alpha']}, gamma {TAXI['gamma']}, "
+        f"epsilon {TAXI['eps_start']} -> {TAXI['eps_end']} over the first "
+        f"{TAXI['anneal']:.0%} of episodes"
+    )
+    for name, cls in [
+        ("Q-learning", QLearningAgent),
+        ("SARSA", SarsaAgent),
+        ("expected SARSA", ExpectedSarsaAgent),
+    ]:
         agent, seconds, train_returns = train_taxi(cls)
-        returns = rl.evaluate(agent.greedy_action, "Taxi-v4", TAXI_EVAL_EPISODES,
-                              seed=TAXI_EVAL_SEED)
+        returns = rl.evaluate(
+            agent.greedy_action, "Taxi-v4", TAXI_EVAL_EPISODES, seed=TAXI_EVAL_SEED
+        )
         mean = float(returns.mean())
         se = float(returns.std(ddof=1) / np.sqrt(len(returns)))
         is_q = cls is QLearningAgent
-        rows.append({
-            "benchmark": "qlearning",
-            "metric": f"Taxi-v4 {name}: greedy mean return over {TAXI_EVAL_EPISODES} episodes",
-            "value": round(mean, 3),
-            "target": f">= {optimum - 0.3:.2f} (optimum - 0.3)" if is_q else "",
-            "passed": (abs(mean - optimum) <= 0.3) if is_q else None,
-            "seconds": seconds,
-            "notes": (f"standard error {se:.3f}; gap to the optimum on the same start states "
-                      f"{optimum_here - mean:.3f}; last 100 training episodes "
-                      f"{train_returns[-100:].mean():.2f}; training wall time {seconds:.1f} s; "
-                      + settings),
-        })
+        rows.append(
+            {
+                "benchmark": "qlearning",
+                "metric": f"Taxi-v4 {name}: greedy mean return over {TAXI_EVAL_EPISODES} episodes",
+                "value": round(mean, 3),
+                "target": f">= {optimum - 0.3:.2f} (optimum - 0.3)" if is_q else "",
+                "passed": (abs(mean - optimum) <= 0.3) if is_q else None,
+                "seconds": seconds,
+                "notes": (
+                    f"standard error {se:.3f}; gap to the optimum on the same start states "
+                    f"{optimum_here - mean:.3f}; last 100 training episodes "
+                    f"{train_returns[-100:].mean():.2f}; training wall time {seconds:.1f} s; "
+                    + settings
+                ),
+            }
+        )
     return rows
 
 
@@ -182,16 +200,27 @@ def taxi_rows() -> list[dict]:
 # --------------------------------------------------------------------------- #
 
 CARTPOLE = dict(
-    n_envs=16, hidden=128, lr=1e-3, gamma=0.99, eps_start=1.0, eps_end=0.05,
-    eps_steps=4000, max_steps=20_000, eval_every=250, stop_at=475.0, time_budget=600.0,
+    n_envs=16,
+    hidden=128,
+    lr=1e-3,
+    gamma=0.99,
+    eps_start=1.0,
+    eps_end=0.05,
+    eps_steps=4000,
+    max_steps=20_000,
+    eval_every=250,
+    stop_at=475.0,
+    time_budget=600.0,
 )
 EVAL_EPISODES = 100
 
 
 def make_q_network(obs_dim: int, n_actions: int, hidden: int) -> nn.Module:
     return nn.Sequential(
-        nn.Linear(obs_dim, hidden), nn.ReLU(),
-        nn.Linear(hidden, hidden), nn.ReLU(),
+        nn.Linear(obs_dim, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, hidden),
+        nn.ReLU(),
         nn.Linear(hidden, n_actions),
     )
 
@@ -200,11 +229,26 @@ def greedy_policy(net: nn.Module):
     def act(obs):
         with torch.no_grad():
             return net(torch.as_tensor(obs, dtype=torch.float32)).argmax(-1).numpy()
+
     return act
 
 
-def approx_qlearning(*, n_envs, hidden, lr, gamma, eps_start, eps_end, eps_steps, max_steps,
-                     eval_every, stop_at, time_budget, seed=0, log=print) -> dict:
+def approx_qlearning(
+    *,
+    n_envs,
+    hidden,
+    lr,
+    gamma,
+    eps_start,
+    eps_end,
+    eps_steps,
+    max_steps,
+    eval_every,
+    stop_at,
+    time_budget,
+    seed=0,
+    log=print,
+) -> dict:
     start = time.perf_counter()
     seed_everything(seed)
     torch.set_num_threads(1)
@@ -227,7 +271,8 @@ def approx_qlearning(*, n_envs, hidden, lr, gamma, eps_start, eps_end, eps_steps
         with torch.no_grad():
             next_v = net(torch.as_tensor(next_obs, dtype=torch.float32)).max(1).values
         target = torch.as_tensor(reward, dtype=torch.float32) + gamma * next_v * torch.as_tensor(
-            ~terminated, dtype=torch.float32)
+            ~terminated, dtype=torch.float32
+        )
         q_taken = q.gather(1, torch.as_tensor(actions, dtype=torch.long)[:, None])[:, 0]
         mask = torch.as_tensor(valid)
         loss = ((q_taken - target)[mask] ** 2).mean()
@@ -240,22 +285,31 @@ def approx_qlearning(*, n_envs, hidden, lr, gamma, eps_start, eps_end, eps_steps
         if (step + 1) % eval_every == 0:
             check = float(rl.evaluate(greedy_policy(net), check_env, EVAL_EPISODES).mean())
             checks.append((step + 1, env_steps, check))
-            log(f"  CartPole-v1 step {step + 1}: epsilon {epsilon(step):.3f}, check {check:.1f}, "
-                f"{time.perf_counter() - start:.1f} s, {env_steps} env steps")
+            log(
+                f"  CartPole-v1 step {step + 1}: epsilon {epsilon(step):.3f}, check {check:.1f}, "
+                f"{time.perf_counter() - start:.1f} s, {env_steps} env steps"
+            )
             if check >= stop_at:
                 reached_at, reached_steps = time.perf_counter() - start, env_steps
                 break
             if time.perf_counter() - start > time_budget:
                 break
     train_seconds = time.perf_counter() - start
-    fresh = rl.evaluate(greedy_policy(net), "CartPole-v1", EVAL_EPISODES,
-                        num_envs=EVAL_EPISODES, seed=seed + 50_000)
+    fresh = rl.evaluate(
+        greedy_policy(net), "CartPole-v1", EVAL_EPISODES, num_envs=EVAL_EPISODES, seed=seed + 50_000
+    )
     venv.close()
     check_env.close()
     return {
-        "reached_at": reached_at, "reached_steps": reached_steps, "env_steps": env_steps,
-        "updates": step + 1, "check": check, "train_seconds": train_seconds,
-        "fresh_mean": float(fresh.mean()), "fresh_min": float(fresh.min()), "checks": checks,
+        "reached_at": reached_at,
+        "reached_steps": reached_steps,
+        "env_steps": env_steps,
+        "updates": step + 1,
+        "check": check,
+        "train_seconds": train_seconds,
+        "fresh_mean": float(fresh.mean()),
+        "fresh_min": float(fresh.min()),
+        "checks": checks,
     }
 
 
@@ -264,13 +318,16 @@ EXTRA_SEEDS = (1, 2)  # robustness: the same settings with other seeds
 
 def cartpole_rows() -> list[dict]:
     res = approx_qlearning(**CARTPOLE)
-    others = {seed: approx_qlearning(**CARTPOLE, seed=seed, log=lambda *a: None)
-              for seed in EXTRA_SEEDS}
+    others = {
+        seed: approx_qlearning(**CARTPOLE, seed=seed, log=lambda *a: None) for seed in EXTRA_SEEDS
+    }
     secs = res["reached_at"]
-    setting = (f"{CARTPOLE['n_envs']} parallel sessions, one Adam step per vector step "
-               f"(lr {CARTPOLE['lr']}), MLP 2x{CARTPOLE['hidden']}, gamma {CARTPOLE['gamma']}, "
-               f"epsilon {CARTPOLE['eps_start']} -> {CARTPOLE['eps_end']} over "
-               f"{CARTPOLE['eps_steps']} steps; squared TD error; no replay, no target network")
+    setting = (
+        f"{CARTPOLE['n_envs']} parallel sessions, one Adam step per vector step "
+        f"(lr {CARTPOLE['lr']}), MLP 2x{CARTPOLE['hidden']}, gamma {CARTPOLE['gamma']}, "
+        f"epsilon {CARTPOLE['eps_start']} -> {CARTPOLE['eps_end']} over "
+        f"{CARTPOLE['eps_steps']} steps; squared TD error; no replay, no target network"
+    )
     return [
         {
             "benchmark": "qlearning",
@@ -279,9 +336,11 @@ def cartpole_rows() -> list[dict]:
             "target": ">= 475 reached",
             "passed": secs is not None,
             "seconds": res["train_seconds"],
-            "notes": (f"{res['updates']} updates, last check {res['check']:.1f}; 100 fresh "
-                      f"episodes of that network: mean {res['fresh_mean']:.1f}, min "
-                      f"{res['fresh_min']:.0f}; wall time includes the checks; " + setting),
+            "notes": (
+                f"{res['updates']} updates, last check {res['check']:.1f}; 100 fresh "
+                f"episodes of that network: mean {res['fresh_mean']:.1f}, min "
+                f"{res['fresh_min']:.0f}; wall time includes the checks; " + setting
+            ),
         },
         {
             "benchmark": "qlearning",
@@ -291,23 +350,27 @@ def cartpole_rows() -> list[dict]:
             "passed": None,
             "seconds": res["train_seconds"],
             "notes": "training transitions only (check episodes not counted)"
-                     + ("" if secs is not None else "; target NOT reached: steps used in all"),
+            + ("" if secs is not None else "; target NOT reached: steps used in all"),
         },
         {
             "benchmark": "qlearning",
             "metric": f"CartPole-v1 approximate Q-learning: other seeds reaching 475 "
-                      f"(of {len(EXTRA_SEEDS)}, at most {CARTPOLE['max_steps']} updates)",
+            f"(of {len(EXTRA_SEEDS)}, at most {CARTPOLE['max_steps']} updates)",
             "value": sum(r["reached_at"] is not None for r in others.values()),
             "target": "",
             "passed": None,
             "seconds": sum(r["train_seconds"] for r in others.values()),
             "notes": "; ".join(
-                f"seed {seed}: " + (
+                f"seed {seed}: "
+                + (
                     f"{r['reached_at']:.1f} s, {r['reached_steps']} env steps, fresh mean "
-                    f"{r['fresh_mean']:.1f}" if r["reached_at"] is not None else
-                    f"not reached in {r['updates']} updates ({r['train_seconds']:.0f} s), last check "
-                    f"{r['check']:.1f}, fresh mean {r['fresh_mean']:.1f}")
-                for seed, r in others.items()),
+                    f"{r['fresh_mean']:.1f}"
+                    if r["reached_at"] is not None
+                    else f"not reached in {r['updates']} updates ({r['train_seconds']:.0f} s), last check "
+                    f"{r['check']:.1f}, fresh mean {r['fresh_mean']:.1f}"
+                )
+                for seed, r in others.items()
+            ),
         },
     ]
 

@@ -52,19 +52,24 @@ CROP = 128
 CROPS_PER_IMAGE = 4
 BATCH_SIZE = 8
 LR = 2e-3
-WIDTH, DEPTH = 8, 4     # the scratch U-Net: 8-16-32-64-128 channels (CPU-sized)
-ENCODER_STAGES = (1, 3, 6, 13)   # MobileNetV2 blocks at strides 2, 4, 8, 16
+WIDTH, DEPTH = 8, 4  # the scratch U-Net: 8-16-32-64-128 channels (CPU-sized)
+ENCODER_STAGES = (1, 3, 6, 13)  # MobileNetV2 blocks at strides 2, 4, 8, 16
 SEED = 0
 
 
 def joint_transform(crop: int, elastic_p: float):
     margin = int(math.ceil(crop * 1.27))
-    return v2.Compose([
-        v2.RandomCrop(margin), v2.RandomRotation(15), v2.CenterCrop(crop),
-        v2.RandomHorizontalFlip(), v2.RandomVerticalFlip(),
-        v2.RandomApply([v2.ElasticTransform(alpha=crop / 3, sigma=6.0)], p=elastic_p),
-        v2.ColorJitter(brightness=0.2, contrast=0.2),
-    ])
+    return v2.Compose(
+        [
+            v2.RandomCrop(margin),
+            v2.RandomRotation(15),
+            v2.CenterCrop(crop),
+            v2.RandomHorizontalFlip(),
+            v2.RandomVerticalFlip(),
+            v2.RandomApply([v2.ElasticTransform(alpha=crop / 3, sigma=6.0)], p=elastic_p),
+            v2.ColorJitter(brightness=0.2, contrast=0.2),
+        ]
+    )
 
 
 class CropDataset(Dataset):
@@ -85,8 +90,12 @@ class CropDataset(Dataset):
 
 def conv_block(c_in, c_out):
     return nn.Sequential(
-        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
-        nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
+        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(inplace=True),
     )
 
 
@@ -94,11 +103,19 @@ class UNet(nn.Module):
     def __init__(self, in_channels=1, width=16, depth=4):
         super().__init__()
         chans = [width * 2**k for k in range(depth + 1)]
-        self.down = nn.ModuleList([conv_block(in_channels, chans[0])]
-                                  + [conv_block(chans[k], chans[k + 1]) for k in range(depth)])
-        self.up = nn.ModuleList([nn.ConvTranspose2d(chans[k + 1], chans[k], 2, stride=2)
-                                 for k in reversed(range(depth))])
-        self.merge = nn.ModuleList([conv_block(2 * chans[k], chans[k]) for k in reversed(range(depth))])
+        self.down = nn.ModuleList(
+            [conv_block(in_channels, chans[0])]
+            + [conv_block(chans[k], chans[k + 1]) for k in range(depth)]
+        )
+        self.up = nn.ModuleList(
+            [
+                nn.ConvTranspose2d(chans[k + 1], chans[k], 2, stride=2)
+                for k in reversed(range(depth))
+            ]
+        )
+        self.merge = nn.ModuleList(
+            [conv_block(2 * chans[k], chans[k]) for k in reversed(range(depth))]
+        )
         self.head = nn.Conv2d(chans[0], 1, 1)
 
     def forward(self, x):
@@ -175,15 +192,20 @@ def train_and_measure(model, param_groups, train_set, held_x, held_y):
         if epoch % 5 == 0 or epoch == EPOCHS:
             logits = predict_tiled(model, held_x, tile=held_x.shape[-1])
             curve.append((epoch, dice_score(logits, held_y, from_logits=True)))
-            print(f"  epoch {epoch}: held-out membrane Dice {curve[-1][1]:.4f} "
-                  f"({time.perf_counter() - start:.0f} s)", flush=True)
+            print(
+                f"  epoch {epoch}: held-out membrane Dice {curve[-1][1]:.4f} "
+                f"({time.perf_counter() - start:.0f} s)",
+                flush=True,
+            )
     seconds = time.perf_counter() - start
     logits = predict_tiled(model, held_x, tile=held_x.shape[-1])
     return {
         "dice": dice_score(logits, held_y, from_logits=True),
         "iou": iou_score(logits, held_y, from_logits=True),
         "cell_dice": dice_score(logits < 0, 1 - held_y),
-        "curve": curve, "seconds": seconds, "steps": steps,
+        "curve": curve,
+        "seconds": seconds,
+        "steps": steps,
     }
 
 
@@ -197,45 +219,80 @@ def run() -> list[dict]:
     images, membrane = isbi.images, 1 - isbi.masks
     train_idx = np.arange(len(images) - N_HELD_OUT)
     held_idx = np.arange(len(images) - N_HELD_OUT, len(images))
-    train_set = CropDataset(images[train_idx], membrane[train_idx], joint_transform(CROP, 0.3), CROPS_PER_IMAGE)
+    train_set = CropDataset(
+        images[train_idx], membrane[train_idx], joint_transform(CROP, 0.3), CROPS_PER_IMAGE
+    )
     held_x = torch.from_numpy(images[held_idx]).float()[:, None] / 255
     held_y = torch.from_numpy(membrane[held_idx])[:, None]
     candidates = np.arange(10, 250, 5)
-    best_t = candidates[int(np.argmax([dice_score(images[train_idx] < t, membrane[train_idx]) for t in candidates]))]
+    best_t = candidates[
+        int(np.argmax([dice_score(images[train_idx] < t, membrane[train_idx]) for t in candidates]))
+    ]
     threshold_dice = dice_score(images[held_idx] < best_t, membrane[held_idx])
 
     seed_everything(SEED)
     scratch = UNet(width=WIDTH, depth=DEPTH)
-    print(f"scratch U-Net ({sum(p.numel() for p in scratch.parameters()):,} parameters)", flush=True)
+    print(
+        f"scratch U-Net ({sum(p.numel() for p in scratch.parameters()):,} parameters)", flush=True
+    )
     r_scratch = train_and_measure(scratch, scratch.parameters(), train_set, held_x, held_y)
     seed_everything(SEED)
     pre = MobileNetUNet(mobilenet.features)
-    print(f"MobileNetV2 U-Net ({sum(p.numel() for p in pre.parameters()):,} parameters, {weights})", flush=True)
+    print(
+        f"MobileNetV2 U-Net ({sum(p.numel() for p in pre.parameters()):,} parameters, {weights})",
+        flush=True,
+    )
     decoder = [p for n, p in pre.named_parameters() if not n.startswith("encoder.")]
-    r_pre = train_and_measure(pre, [{"params": pre.encoder.parameters(), "lr": LR / 3}, {"params": decoder}],
-                              train_set, held_x, held_y)
+    r_pre = train_and_measure(
+        pre,
+        [{"params": pre.encoder.parameters(), "lr": LR / 3}, {"params": decoder}],
+        train_set,
+        held_x,
+        held_y,
+    )
 
-    common = (f"ISBI 2012 at {SIZE}px, train slices 0-23, held-out 24-29; foreground = membrane; "
-              f"{EPOCHS} epochs x {len(train_set)} crops of {CROP}px, batch {BATCH_SIZE}, Adam {LR} cosine-decayed; "
-              f"{THREADS} torch thread(s); grey-threshold baseline Dice {threshold_dice:.3f}"
-              + ("; STAND-IN: " + " | ".join(standin) if standin else ""))
+    common = (
+        f"ISBI 2012 at {SIZE}px, train slices 0-23, held-out 24-29; foreground = membrane; "
+        f"{EPOCHS} epochs x {len(train_set)} crops of {CROP}px, batch {BATCH_SIZE}, Adam {LR} cosine-decayed; "
+        f"{THREADS} torch thread(s); grey-threshold baseline Dice {threshold_dice:.3f}"
+        + ("; STAND-IN: " + " | ".join(standin) if standin else "")
+    )
 
     def notes(r):
         curve = ", ".join(f"{e}:{d:.3f}" for e, d in r["curve"])
-        return (f"IoU {r['iou']:.3f}, cell-class Dice {r['cell_dice']:.3f}, {r['steps']} steps; "
-                f"Dice by epoch {curve}; {common}")
+        return (
+            f"IoU {r['iou']:.3f}, cell-class Dice {r['cell_dice']:.3f}, {r['steps']} steps; "
+            f"Dice by epoch {curve}; {common}"
+        )
 
     return [
-        {"benchmark": "segmentation", "metric": "held-out membrane Dice, U-Net from scratch",
-         "value": round(r_scratch["dice"], 4), "target": "reported", "passed": None,
-         "seconds": round(r_scratch["seconds"], 1), "notes": notes(r_scratch)},
-        {"benchmark": "segmentation", "metric": "held-out membrane Dice, U-Net with MobileNetV2 encoder",
-         "value": round(r_pre["dice"], 4), "target": "reported", "passed": None,
-         "seconds": round(r_pre["seconds"], 1), "notes": notes(r_pre) + f"; weights {weights}"},
-        {"benchmark": "segmentation", "metric": "Dice gain of the pretrained encoder (pretrained - scratch)",
-         "value": round(r_pre["dice"] - r_scratch["dice"], 4), "target": ">= 0 (pretrained >= scratch)",
-         "passed": bool(r_pre["dice"] >= r_scratch["dice"]) and not standin,
-         "seconds": round(r_scratch["seconds"] + r_pre["seconds"], 1), "notes": common},
+        {
+            "benchmark": "segmentation",
+            "metric": "held-out membrane Dice, U-Net from scratch",
+            "value": round(r_scratch["dice"], 4),
+            "target": "reported",
+            "passed": None,
+            "seconds": round(r_scratch["seconds"], 1),
+            "notes": notes(r_scratch),
+        },
+        {
+            "benchmark": "segmentation",
+            "metric": "held-out membrane Dice, U-Net with MobileNetV2 encoder",
+            "value": round(r_pre["dice"], 4),
+            "target": "reported",
+            "passed": None,
+            "seconds": round(r_pre["seconds"], 1),
+            "notes": notes(r_pre) + f"; weights {weights}",
+        },
+        {
+            "benchmark": "segmentation",
+            "metric": "Dice gain of the pretrained encoder (pretrained - scratch)",
+            "value": round(r_pre["dice"] - r_scratch["dice"], 4),
+            "target": ">= 0 (pretrained >= scratch)",
+            "passed": bool(r_pre["dice"] >= r_scratch["dice"]) and not standin,
+            "seconds": round(r_scratch["seconds"] + r_pre["seconds"], 1),
+            "notes": common,
+        },
     ]
 
 

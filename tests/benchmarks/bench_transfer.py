@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -59,7 +58,9 @@ def _extract(model, dataset, batch_size=200):
 def _accuracy(net, x, y, batch_size=500):
     net.eval()
     with torch.no_grad():
-        pred = torch.cat([net(x[i:i + batch_size].float()).argmax(1) for i in range(0, len(x), batch_size)])
+        pred = torch.cat(
+            [net(x[i : i + batch_size].float()).argmax(1) for i in range(0, len(x), batch_size)]
+        )
     return (pred == y).float().mean().item()
 
 
@@ -81,21 +82,37 @@ def run() -> list[dict]:
         test_set = data.load("cifar10", split="test").of_classes(CLASSES)
         write_image_folder(train_set, work / "train")
         write_image_folder(test_set, work / "test")
-        train_csv, val_csv = split_folder_to_csv(work / "train", work / "splits", val_fraction=0.1, seed=0)
+        train_csv, val_csv = split_folder_to_csv(
+            work / "train", work / "splits", val_fraction=0.1, seed=0
+        )
         model, weights = load_torchvision("mobilenet_v2")
         mean, std = weights.transforms().mean, weights.transforms().std
-        transform = v2.Compose([v2.Resize((IMAGE_SIZE, IMAGE_SIZE), antialias=True), v2.ToImage(),
-                                v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)])
+        transform = v2.Compose(
+            [
+                v2.Resize((IMAGE_SIZE, IMAGE_SIZE), antialias=True),
+                v2.ToImage(),
+                v2.ToDtype(torch.float32, scale=True),
+                v2.Normalize(mean, std),
+            ]
+        )
         test_csv = work / "test.csv"
-        test_csv.write_text("path,label\n" + "".join(
-            f"{p},{c}\n" for c in CLASSES for p in sorted((work / "test" / c).glob("*.png"))))
-        sets = {"train": CsvImageDataset(train_csv, transform),
-                "val": CsvImageDataset(val_csv, transform, classes=CLASSES),
-                "test": CsvImageDataset(test_csv, transform, classes=CLASSES)}
+        test_csv.write_text(
+            "path,label\n"
+            + "".join(
+                f"{p},{c}\n" for c in CLASSES for p in sorted((work / "test" / c).glob("*.png"))
+            )
+        )
+        sets = {
+            "train": CsvImageDataset(train_csv, transform),
+            "val": CsvImageDataset(val_csv, transform, classes=CLASSES),
+            "test": CsvImageDataset(test_csv, transform, classes=CLASSES),
+        }
         model.classifier[1] = nn.Linear(1280, 2)
 
         # ---- 1. features, cached
-        cache = config.cache_dir() / "bench_transfer" / f"features-{IMAGE_SIZE}-{len(sets['train'])}.pt"
+        cache = (
+            config.cache_dir() / "bench_transfer" / f"features-{IMAGE_SIZE}-{len(sets['train'])}.pt"
+        )
         t0 = time.perf_counter()
         if cache.exists():
             feats = torch.load(cache, weights_only=True)
@@ -123,7 +140,9 @@ def run() -> list[dict]:
             head.train()
             for xb, yb in loader:
                 loss = nn.functional.cross_entropy(head(xb), yb)
-                opt.zero_grad(); loss.backward(); opt.step()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
             acc = _accuracy(head, fva, yva)
             if acc > best[0]:
                 best = (acc, epoch, copy.deepcopy(head.state_dict()))
@@ -135,8 +154,9 @@ def run() -> list[dict]:
         # ---- 3. fine-tune features[14:] + head on the cached activations
         t0 = time.perf_counter()
         model.classifier[1].load_state_dict(head.state_dict())
-        top = nn.Sequential(model.features[FT_FROM_BLOCK:], nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                            model.classifier)
+        top = nn.Sequential(
+            model.features[FT_FROM_BLOCK:], nn.AdaptiveAvgPool2d(1), nn.Flatten(), model.classifier
+        )
         atr, ava, ate = feats["train"][0], feats["val"][0], feats["test"][0]
         opt = torch.optim.Adam(top.parameters(), lr=1e-4)
         loader = DataLoader(TensorDataset(atr, ytr), batch_size=32, shuffle=True)
@@ -146,7 +166,9 @@ def run() -> list[dict]:
             top.train()
             for xb, yb in tqdm(loader, desc=f"fine-tune epoch {epoch}", mininterval=30):
                 loss = nn.functional.cross_entropy(top(xb.float()), yb)
-                opt.zero_grad(); loss.backward(); opt.step()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
             log.append(_accuracy(top, ava, yva))
             if log[-1] > best[0]:
                 best = (log[-1], epoch, copy.deepcopy(top.state_dict()))
@@ -156,17 +178,32 @@ def run() -> list[dict]:
         t_ft = time.perf_counter() - t0
 
         # ---- 4. save, then `course classify` on N_CLASSIFY test images
-        ckpt = save_classifier(work / "model.pt", model.eval(), "mobilenet_v2", CLASSES, IMAGE_SIZE,
-                               mean=mean, std=std)
+        ckpt = save_classifier(
+            work / "model.pt", model.eval(), "mobilenet_v2", CLASSES, IMAGE_SIZE, mean=mean, std=std
+        )
         folder = work / "to_label"
         folder.mkdir()
         rng = np.random.default_rng(0)
-        chosen = [sets["test"].paths[i] for i in sorted(rng.choice(len(sets["test"]), N_CLASSIFY, replace=False))]
+        chosen = [
+            sets["test"].paths[i]
+            for i in sorted(rng.choice(len(sets["test"]), N_CLASSIFY, replace=False))
+        ]
         for p in chosen:
             shutil.copy(p, folder / f"{p.parent.name}_{p.name}")
         t0 = time.perf_counter()
-        code = cli.main(["classify", str(folder), "--model", str(ckpt), "--out", str(work / "labels.json"),
-                         "--batch-size", "64", "--quiet"])
+        code = cli.main(
+            [
+                "classify",
+                str(folder),
+                "--model",
+                str(ckpt),
+                "--out",
+                str(work / "labels.json"),
+                "--batch-size",
+                "64",
+                "--quiet",
+            ]
+        )
         t_cls = time.perf_counter() - t0
         labels = json.loads((work / "labels.json").read_text())
         cls_acc = float(np.mean([v["label"] == k.split("_")[0] for k, v in labels.items()]))
@@ -174,26 +211,58 @@ def run() -> list[dict]:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    setup = (f"MobileNetV2 IMAGENET1K_V1, {IMAGE_SIZE} px, train/val {len(ytr)}/{len(yva)} "
-             f"(all CIFAR-10 train cats+dogs, 90/10 stratified seed 0), test {len(yte)}")
+    setup = (
+        f"MobileNetV2 IMAGENET1K_V1, {IMAGE_SIZE} px, train/val {len(ytr)}/{len(yva)} "
+        f"(all CIFAR-10 train cats+dogs, 90/10 stratified seed 0), test {len(yte)}"
+    )
     return [
-        {"benchmark": "transfer", "metric": "feature extraction: validation accuracy", "value": round(fe_val, 4),
-         "target": "reported", "passed": None, "seconds": round(t_feat + t_head, 1),
-         "notes": f"{setup}; linear head, Adam lr 1e-3 batch 32, best of {HEAD_EPOCHS} epochs "
-                  f"(epoch {fe_epoch}); {feat_note} for {n_imgs} images in {t_feat:.0f} s"},
-        {"benchmark": "transfer", "metric": "feature extraction: test accuracy", "value": round(fe_test, 4),
-         "target": "reported", "passed": None, "notes": "head chosen on validation"},
-        {"benchmark": "transfer", "metric": "fine-tuning: validation accuracy", "value": round(ft_val, 4),
-         "target": "reported", "passed": None, "seconds": round(t_ft, 1),
-         "notes": f"features[{FT_FROM_BLOCK}:] + head from the trained head, Adam lr 1e-4 batch 32, "
-                  f"{FT_EPOCHS} epochs on cached block-{FT_FROM_BLOCK} activations (no augmentation), "
-                  f"best epoch {ft_epoch}; val accuracy per epoch {[round(a, 4) for a in log]}"},
-        {"benchmark": "transfer", "metric": "fine-tuning: test accuracy", "value": round(ft_test, 4),
-         "target": "reported", "passed": None, "notes": "best validation epoch"},
-        {"benchmark": "transfer", "metric": "course classify: images/s", "value": round(N_CLASSIFY / t_cls, 1),
-         "target": "reported", "passed": None, "seconds": round(t_cls, 1),
-         "notes": f"{N_CLASSIFY} test PNGs, batch 64, {THREADS} torch threads, checkpoint load included; "
-                  f"accuracy of its labels {cls_acc:.4f}; whole benchmark {time.perf_counter() - t_all:.0f} s"},
+        {
+            "benchmark": "transfer",
+            "metric": "feature extraction: validation accuracy",
+            "value": round(fe_val, 4),
+            "target": "reported",
+            "passed": None,
+            "seconds": round(t_feat + t_head, 1),
+            "notes": f"{setup}; linear head, Adam lr 1e-3 batch 32, best of {HEAD_EPOCHS} epochs "
+            f"(epoch {fe_epoch}); {feat_note} for {n_imgs} images in {t_feat:.0f} s",
+        },
+        {
+            "benchmark": "transfer",
+            "metric": "feature extraction: test accuracy",
+            "value": round(fe_test, 4),
+            "target": "reported",
+            "passed": None,
+            "notes": "head chosen on validation",
+        },
+        {
+            "benchmark": "transfer",
+            "metric": "fine-tuning: validation accuracy",
+            "value": round(ft_val, 4),
+            "target": "reported",
+            "passed": None,
+            "seconds": round(t_ft, 1),
+            "notes": f"features[{FT_FROM_BLOCK}:] + head from the trained head, Adam lr 1e-4 batch 32, "
+            f"{FT_EPOCHS} epochs on cached block-{FT_FROM_BLOCK} activations (no augmentation), "
+            f"best epoch {ft_epoch}; val accuracy per epoch {[round(a, 4) for a in log]}",
+        },
+        {
+            "benchmark": "transfer",
+            "metric": "fine-tuning: test accuracy",
+            "value": round(ft_test, 4),
+            "target": "reported",
+            "passed": None,
+            "notes": "best validation epoch",
+        },
+        {
+            "benchmark": "transfer",
+            "metric": "course classify: images/s",
+            "value": round(N_CLASSIFY / t_cls, 1),
+            "target": "reported",
+            "passed": None,
+            "seconds": round(t_cls, 1),
+            "notes": f"{N_CLASSIFY} test PNGs, batch 64, {THREADS} torch threads, checkpoint load included; "
+            f"accuracy of its labels {cls_acc:.4f}; whole benchmark {time.perf_counter() - t_all:.0f} s",
+        },
     ]
 
 

@@ -50,9 +50,11 @@ def length_batches(lengths, batch_size, rng, shuffle):
     order = np.argsort(lengths, kind="stable")
     if shuffle:  # sort within random chunks of 50 batches so that epochs differ
         perm = rng.permutation(len(lengths))
-        chunks = [perm[i:i + 50 * batch_size] for i in range(0, len(perm), 50 * batch_size)]
-        order = np.concatenate([c[np.argsort(np.asarray(lengths)[c], kind="stable")] for c in chunks])
-    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        chunks = [perm[i : i + 50 * batch_size] for i in range(0, len(perm), 50 * batch_size)]
+        order = np.concatenate(
+            [c[np.argsort(np.asarray(lengths)[c], kind="stable")] for c in chunks]
+        )
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     if shuffle:
         batches = [batches[i] for i in rng.permutation(len(batches))]
     return batches
@@ -79,12 +81,22 @@ class BiGRU(nn.Module):
 
     def forward(self, ids, lengths):
         x = self.dropout(self.embedding(ids))
-        packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, _ = nn.utils.rnn.pad_packed_sequence(self.rnn(packed)[0], batch_first=True,
-                                                  total_length=ids.shape[1])
-        mask = (torch.arange(ids.shape[1], device=ids.device)[None] < lengths[:, None]).unsqueeze(-1)
-        pooled = torch.cat([out.masked_fill(~mask, float("-inf")).amax(1),
-                            (out * mask).sum(1) / lengths[:, None].to(out.dtype)], 1)
+        packed = nn.utils.rnn.pack_padded_sequence(
+            x, lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
+        out, _ = nn.utils.rnn.pad_packed_sequence(
+            self.rnn(packed)[0], batch_first=True, total_length=ids.shape[1]
+        )
+        mask = (torch.arange(ids.shape[1], device=ids.device)[None] < lengths[:, None]).unsqueeze(
+            -1
+        )
+        pooled = torch.cat(
+            [
+                out.masked_fill(~mask, float("-inf")).amax(1),
+                (out * mask).sum(1) / lengths[:, None].to(out.dtype),
+            ],
+            1,
+        )
         return self.head(self.dropout(pooled))
 
 
@@ -95,13 +107,26 @@ def rnn_accuracy(train_df, test_df, dev) -> tuple[float, float]:
     vocab = Vocab(Counter(t for text in train_df.text for t in tokenize(text)), min_freq=2)
 
     def loader(df, shuffle):
-        items = [(vocab.encode(tokenize(t)) or [vocab.unk_index], y) for t, y in zip(df.text, df.label)]
-        return DataLoader(items, batch_size=32, shuffle=shuffle, collate_fn=PadCollate(0, max_len=128))
+        items = [
+            (vocab.encode(tokenize(t)) or [vocab.unk_index], y) for t, y in zip(df.text, df.label)
+        ]
+        return DataLoader(
+            items, batch_size=32, shuffle=shuffle, collate_fn=PadCollate(0, max_len=128)
+        )
 
     model = BiGRU(len(vocab), 4)
     start = time.perf_counter()
-    fit(model, loader(train_df, True), nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters(), lr=3e-3),
-        RNN_EPOCHS, grad_clip=1.0, seed=SEED, progress=False, device=dev)
+    fit(
+        model,
+        loader(train_df, True),
+        nn.CrossEntropyLoss(),
+        torch.optim.Adam(model.parameters(), lr=3e-3),
+        RNN_EPOCHS,
+        grad_clip=1.0,
+        seed=SEED,
+        progress=False,
+        device=dev,
+    )
     seconds = time.perf_counter() - start
     pred, target = predict(model, loader(test_df, False), device=dev)
     return float((pred == target).mean()), seconds
@@ -120,8 +145,13 @@ def run() -> list[dict]:
     cores = os.cpu_count() or 1
     torch.set_num_threads(cores if os.getloadavg()[0] < cores else 1)
     dev = config.device()
-    train_df = pd.concat([data.load("ag_news_subset", split="train"),
-                          data.load("ag_news_subset", split="validation")], ignore_index=True)
+    train_df = pd.concat(
+        [
+            data.load("ag_news_subset", split="train"),
+            data.load("ag_news_subset", split="validation"),
+        ],
+        ignore_index=True,
+    )
     test_df = data.load("ag_news_subset", split="test")
     y_train, y_test = train_df.label.to_numpy(), test_df.label.to_numpy()
     rows = []
@@ -129,9 +159,17 @@ def run() -> list[dict]:
 
     # --- RNN from scratch
     acc, secs = rnn_accuracy(train_df, test_df, dev)
-    rows.append({"benchmark": "transformer", "metric": "AG News subset: bi-GRU from scratch, test accuracy",
-                 "value": round(acc, 4), "target": "reference", "passed": None, "seconds": round(secs, 1),
-                 "notes": f"{common}; emb 128, hidden 128, {RNN_EPOCHS} epochs, Adam 3e-3, {dev}"})
+    rows.append(
+        {
+            "benchmark": "transformer",
+            "metric": "AG News subset: bi-GRU from scratch, test accuracy",
+            "value": round(acc, 4),
+            "target": "reference",
+            "passed": None,
+            "seconds": round(secs, 1),
+            "notes": f"{common}; emb 128, hidden 128, {RNN_EPOCHS} epochs, Adam 3e-3, {dev}",
+        }
+    )
     print(rows[-1], flush=True)
 
     tokenizer, encoder = load_transformer(MINILM)
@@ -142,7 +180,10 @@ def run() -> list[dict]:
     len_test = [len(x) for x in enc_test["input_ids"]]
 
     def collate(enc, idx):
-        feats = [{"input_ids": enc["input_ids"][i], "attention_mask": enc["attention_mask"][i]} for i in idx]
+        feats = [
+            {"input_ids": enc["input_ids"][i], "attention_mask": enc["attention_mask"][i]}
+            for i in idx
+        ]
         b = tokenizer.pad(feats, return_tensors="pt")
         return b["input_ids"].to(dev), b["attention_mask"].to(dev)
 
@@ -152,26 +193,43 @@ def run() -> list[dict]:
         out = np.zeros((len(lengths), encoder.config.hidden_size), dtype=np.float32)
         for idx in length_batches(lengths, 128, None, shuffle=False):
             ids, mask = collate(enc, idx)
-            out[idx] = mean_pool(encoder(input_ids=ids, attention_mask=mask).last_hidden_state, mask).cpu().numpy()
+            out[idx] = (
+                mean_pool(encoder(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
+                .cpu()
+                .numpy()
+            )
         return out
 
     # --- frozen features + logistic regression
     start = time.perf_counter()
     f_train, f_test = features(enc_train, len_train), features(enc_test, len_test)
-    clf = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=3000)).fit(f_train, y_train)
+    clf = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=3000)).fit(
+        f_train, y_train
+    )
     frozen = float((clf.predict(f_test) == y_test).mean())
-    rows.append({"benchmark": "transformer",
-                 "metric": "AG News subset: frozen MiniLM-L6 mean pooling + logistic regression, test accuracy",
-                 "value": round(frozen, 4), "target": ">= bi-GRU", "passed": frozen >= acc,
-                 "seconds": round(time.perf_counter() - start, 1),
-                 "notes": f"{common}; max_length {MAX_LEN}; C=0.1 on standardised features; {dev}"})
+    rows.append(
+        {
+            "benchmark": "transformer",
+            "metric": "AG News subset: frozen MiniLM-L6 mean pooling + logistic regression, test accuracy",
+            "value": round(frozen, 4),
+            "target": ">= bi-GRU",
+            "passed": frozen >= acc,
+            "seconds": round(time.perf_counter() - start, 1),
+            "notes": f"{common}; max_length {MAX_LEN}; C=0.1 on standardised features; {dev}",
+        }
+    )
     print(rows[-1], flush=True)
 
     # --- fine-tuning
     config.seed_everything(SEED)
     model = Classifier(encoder, 4).to(dev)
-    opt = torch.optim.AdamW([{"params": model.encoder.parameters(), "lr": FT_LR},
-                             {"params": model.head.parameters(), "lr": HEAD_LR}], weight_decay=0.01)
+    opt = torch.optim.AdamW(
+        [
+            {"params": model.encoder.parameters(), "lr": FT_LR},
+            {"params": model.head.parameters(), "lr": HEAD_LR},
+        ],
+        weight_decay=0.01,
+    )
     rng = np.random.default_rng(SEED)
     n_steps = FT_EPOCHS * math.ceil(len(train_df) / BATCH)
     sched = get_linear_schedule_with_warmup(opt, int(WARMUP * n_steps), n_steps)
@@ -190,8 +248,11 @@ def run() -> list[dict]:
             opt.step()
             sched.step()
             losses.append(loss.item())
-        print(f"fine-tuning epoch {epoch + 1}: mean loss {np.mean(losses[-len(train_df) // BATCH:]):.4f} "
-              f"({time.perf_counter() - start:.0f} s)", flush=True)
+        print(
+            f"fine-tuning epoch {epoch + 1}: mean loss {np.mean(losses[-len(train_df) // BATCH :]):.4f} "
+            f"({time.perf_counter() - start:.0f} s)",
+            flush=True,
+        )
     train_secs = time.perf_counter() - start
     model.eval()
     pred = np.zeros(len(test_df), dtype=np.int64)
@@ -199,13 +260,21 @@ def run() -> list[dict]:
         for idx in length_batches(len_test, 128, None, shuffle=False):
             pred[idx] = model(*collate(enc_test, idx)).argmax(1).cpu().numpy()
     tuned = float((pred == y_test).mean())
-    rows.append({"benchmark": "transformer",
-                 "metric": "AG News subset: fine-tuned MiniLM-L6 + linear head, test accuracy",
-                 "value": round(tuned, 4), "target": ">= frozen features", "passed": tuned >= frozen,
-                 "seconds": round(train_secs, 1),
-                 "notes": (f"{common}; {FT_EPOCHS} epochs x {math.ceil(len(train_df) / BATCH)} steps of {BATCH}, "
-                           f"max_length {MAX_LEN}, AdamW {FT_LR:g}/{HEAD_LR:g}, warm-up {WARMUP:g}, "
-                           f"last-epoch mean loss {np.mean(losses[-len(train_df) // BATCH:]):.4f}; {dev}")})
+    rows.append(
+        {
+            "benchmark": "transformer",
+            "metric": "AG News subset: fine-tuned MiniLM-L6 + linear head, test accuracy",
+            "value": round(tuned, 4),
+            "target": ">= frozen features",
+            "passed": tuned >= frozen,
+            "seconds": round(train_secs, 1),
+            "notes": (
+                f"{common}; {FT_EPOCHS} epochs x {math.ceil(len(train_df) / BATCH)} steps of {BATCH}, "
+                f"max_length {MAX_LEN}, AdamW {FT_LR:g}/{HEAD_LR:g}, warm-up {WARMUP:g}, "
+                f"last-epoch mean loss {np.mean(losses[-len(train_df) // BATCH :]):.4f}; {dev}"
+            ),
+        }
+    )
     print(rows[-1], flush=True)
     return rows
 

@@ -44,21 +44,39 @@ def run() -> list[dict]:
     before, after, beam = ns["ed_before"], ns["ed_after"], ns["ed_beam"]
     summary = ns["summary"]
     n_test, n_train = len(ns["test_words"]), len(ns["train_words"])
-    setup = (f"{n_train} training words, {n_test} held-out words; GRU {ns['EMB']}/{ns['HIDDEN']} with attention; "
-             f"{ns['SUP_EPOCHS']} cross-entropy epochs; {ns['SCST_STEPS']} SCST steps x {ns['SCST_BATCH']} words x "
-             f"{ns['N_SAMPLES']} samples, lr {ns['SCST_LR']:g}")
+    setup = (
+        f"{n_train} training words, {n_test} held-out words; GRU {ns['EMB']}/{ns['HIDDEN']} with attention; "
+        f"{ns['SUP_EPOCHS']} cross-entropy epochs; {ns['SCST_STEPS']} SCST steps x {ns['SCST_BATCH']} words x "
+        f"{ns['N_SAMPLES']} samples, lr {ns['SCST_LR']:g}"
+    )
     return [
-        {"benchmark": "translit", "metric": "he->en transliteration: mean edit distance, greedy, after cross-entropy",
-         "value": round(before, 4), "target": "reference", "passed": None,
-         "seconds": round(ns["sup_seconds"], 1),
-         "notes": f"{setup}; exact match {summary['exact match'].iloc[0]:.3f}"},
-        {"benchmark": "translit", "metric": "he->en transliteration: mean edit distance, greedy, after SCST",
-         "value": round(after, 4), "target": "< after cross-entropy", "passed": after < before,
-         "seconds": round(ns["scst_seconds"], 1),
-         "notes": f"exact match {summary['exact match'].iloc[1]:.3f}; whole notebook {seconds:.0f} s"},
-        {"benchmark": "translit", "metric": "he->en transliteration: mean edit distance, beam 4, after SCST",
-         "value": round(beam, 4), "target": "", "passed": None, "seconds": None,
-         "notes": f"course_utils.seq2seq.beam_search; exact match {summary['exact match'].iloc[2]:.3f}"},
+        {
+            "benchmark": "translit",
+            "metric": "he->en transliteration: mean edit distance, greedy, after cross-entropy",
+            "value": round(before, 4),
+            "target": "reference",
+            "passed": None,
+            "seconds": round(ns["sup_seconds"], 1),
+            "notes": f"{setup}; exact match {summary['exact match'].iloc[0]:.3f}",
+        },
+        {
+            "benchmark": "translit",
+            "metric": "he->en transliteration: mean edit distance, greedy, after SCST",
+            "value": round(after, 4),
+            "target": "< after cross-entropy",
+            "passed": after < before,
+            "seconds": round(ns["scst_seconds"], 1),
+            "notes": f"exact match {summary['exact match'].iloc[1]:.3f}; whole notebook {seconds:.0f} s",
+        },
+        {
+            "benchmark": "translit",
+            "metric": "he->en transliteration: mean edit distance, beam 4, after SCST",
+            "value": round(beam, 4),
+            "target": "",
+            "passed": None,
+            "seconds": None,
+            "notes": f"course_utils.seq2seq.beam_search; exact match {summary['exact match'].iloc[2]:.3f}",
+        },
     ]
 
 

@@ -55,7 +55,7 @@ def machine() -> str:
 def load_bench(name: str):
     path = HERE / f"bench_{name}.py"
     if not path.exists():
-        known = sorted(p.stem[len("bench_"):] for p in HERE.glob("bench_*.py"))
+        known = sorted(p.stem[len("bench_") :] for p in HERE.glob("bench_*.py"))
         raise SystemExit(f"unknown benchmark {name!r}; expected one of {known}")
     spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
     module = importlib.util.module_from_spec(spec)
@@ -78,9 +78,12 @@ def render(results: dict) -> str:
             f"## {name}",
             "",
             f"Measured {entry['date']} on {entry['machine']} in {entry['seconds']:.0f} s"
-            + (f" (1-minute load average {entry['load'][0]:.1f} at the start, "
-               f"{entry['load'][1]:.1f} at the end: other work shared the cores)."
-               if "load" in entry and max(entry["load"]) > 1.5 else "."),
+            + (
+                f" (1-minute load average {entry['load'][0]:.1f} at the start, "
+                f"{entry['load'][1]:.1f} at the end: other work shared the cores)."
+                if "load" in entry and max(entry["load"]) > 1.5
+                else "."
+            ),
             "",
             "| metric | value | target | met | seconds | notes |",
             "|---|---|---|---|---|---|",
@@ -100,7 +103,7 @@ def render(results: dict) -> str:
 
 
 def main(argv: list[str]) -> int:
-    names = argv or sorted(p.stem[len("bench_"):] for p in HERE.glob("bench_*.py"))
+    names = argv or sorted(p.stem[len("bench_") :] for p in HERE.glob("bench_*.py"))
     failed = []
     for name in names:
         print(f"=== benchmark {name}", flush=True)
