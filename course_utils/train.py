@@ -472,3 +472,11 @@ def load_or_train(
     torch.save({"model": model.state_dict(), "history": history.to_dict()}, tmp)
     os.replace(tmp, path)
     return history
+
+
+def n_params(model: torch.nn.Module, trainable_only: bool = False) -> int:
+    """The number of parameters of ``model`` (only those with ``requires_grad`` when
+    ``trainable_only``): the size to quote beside an architecture."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"n_params expects a torch.nn.Module, found {type(model).__name__}")
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

@@ -4,6 +4,7 @@ Flickr8k built in the real archives' formats, and notebook vision/06 on it."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import zipfile
 from pathlib import Path
 
@@ -295,6 +296,10 @@ def test_first_download_is_trusted_then_verified(
         data.load("flickr8k", split="test")
 
 
+@pytest.mark.skipif(
+    os.environ.get("COURSE_TEST_OFFLINE_PASS") == "1",
+    reason="its own fake mirror: runs the same in `make test`",
+)
 def test_notebook_runs_in_small_mode_on_flickr8k(tmp_path, monkeypatch):
     """Notebook vision/06 with COURSE_CAPTION_DATA=flickr8k on a fake mirror of 60 photos."""
     from course_utils import nbtools

@@ -1,4 +1,4 @@
-"""Invariants of every homework (COURSE_GUIDE.md section 8), checked by the grader:
+"""Invariants of every homework (docs/design.md section 5), checked by the grader:
 the source scores full marks, the untouched student notebook scores zero without
 crashing the grader, and grading the same submission twice gives the same result."""
 

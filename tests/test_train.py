@@ -443,3 +443,15 @@ def test_load_or_train_requires_a_history(tmp_path):
     with pytest.raises(TypeError, match="train\\(\\) must return a History, found NoneType"):
         load_or_train(copy.deepcopy(linear_model()), tmp_path / "x.pt", lambda: None)
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_n_params_counts_every_or_only_trainable_parameters():
+    from course_utils.train import n_params
+
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2, bias=False))
+    assert n_params(net) == 3 * 4 + 4 + 4 * 2
+    net[0].requires_grad_(False)
+    assert n_params(net, trainable_only=True) == 8
+    assert n_params(net) == 24
+    with pytest.raises(TypeError, match="expects a torch.nn.Module, found list"):
+        n_params([torch.zeros(3)])
