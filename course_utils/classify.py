@@ -26,8 +26,6 @@ the stored shape at ``head.module`` and loads the weights: no download needed.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +36,7 @@ from torch import nn
 
 from course_utils import config
 from course_utils.images import NoImagesError, UnreadableImageError, list_images, open_image
+from course_utils.io import atomic_write
 
 __all__ = [
     "CheckpointError",
@@ -169,17 +168,7 @@ def save_classifier(
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "meta": dict(meta or {}),
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
 def load_classifier(path, device=None) -> Classifier:
@@ -308,15 +297,4 @@ def classify_folder(
 
 def write_json_atomic(path, obj) -> Path:
     """Write ``obj`` as indented JSON to ``path`` through a temporary file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return atomic_write(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")

@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 from torch.utils.data import Dataset
 
+from course_utils.io import atomic_path
+
 __all__ = [
     "IMAGE_EXTENSIONS",
     "CsvImageDataset",
@@ -190,16 +192,10 @@ def write_image_folder(
 
 
 def _write_csv(path: Path, rows) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(CSV_COLUMNS)
-            w.writerows(rows)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(CSV_COLUMNS)
+        w.writerows(rows)
 
 
 def split_folder_to_csv(

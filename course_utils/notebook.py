@@ -87,12 +87,23 @@ def colab_badge(notebook_path: str) -> str:
 
 
 def setup_notebook(seed: int | None = None) -> bool:
-    """Seed everything, make plots inline and say which mode runs; return SMALL."""
+    """Seed everything, set torch's threads, make plots inline and say which mode runs;
+    return SMALL.
+
+    Threads: one in small mode (small tensors, and CI runs two notebooks at once on two
+    cores, where more threads only wait for each other); torch's default (the machine's
+    cores) in full mode. A lesson whose networks are tiny enough that one thread is
+    faster in full mode too says so with its own ``torch.set_num_threads(1)``.
+    """
     from course_utils import __version__
     from course_utils.config import DEFAULT_SEED, device, is_small, seed_everything
 
     small = is_small()
     seed_everything(DEFAULT_SEED if seed is None else seed)
+    import torch
+
+    if small:
+        torch.set_num_threads(1)
     try:
         import matplotlib.pyplot as plt
 
@@ -100,7 +111,10 @@ def setup_notebook(seed: int | None = None) -> bool:
     except ImportError:  # pragma: no cover
         pass
     mode = "SMALL (COURSE_SMALL=1)" if small else "FULL"
-    print(f"course_utils {__version__} | mode: {mode} | device: {device()}")
+    print(
+        f"course_utils {__version__} | mode: {mode} | device: {device()} | "
+        f"threads: {torch.get_num_threads()}"
+    )
     return small
 
 

@@ -39,6 +39,7 @@ import gymnasium as gym
 import numpy as np
 
 from course_utils.config import DEFAULT_SEED
+from course_utils.io import atomic_write
 
 Policy = Callable[[Any], Any]
 
@@ -921,17 +922,6 @@ def _restore_rng_states(state: Mapping[str, Any], rngs: Mapping[str, Any] | None
             rng.set_state(state["generators"][name])
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write to a temporary file beside ``path``, then rename it over ``path``."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)  # atomic on POSIX and Windows: readers see old or new, never half
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def save_checkpoint(
     path: str | os.PathLike,
     *,
@@ -979,9 +969,9 @@ def save_checkpoint(
             with open(tmp, "wb") as fh:  # np.savez adds ".npz" to names, not to open files
                 np.savez(fh, **{k: np.asarray(v) for k, v in bstate.items()})
 
-        _atomic_write(buffer_path, write_buffer)
+        atomic_write(buffer_path, write_buffer)
         state["buffer_file"] = buffer_path.name
-    _atomic_write(path, lambda tmp: torch.save(state, tmp))
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
     for stale in path.parent.glob(f"{path.name}.buffer-*.npz"):  # older buffers of this checkpoint
         if stale.name != state["buffer_file"]:
             stale.unlink(missing_ok=True)

@@ -29,6 +29,7 @@ from typing import Any
 import torch
 
 from course_utils import config
+from course_utils.io import atomic_write
 
 __all__ = [
     "History",
@@ -467,10 +468,8 @@ def load_or_train(
         raise TypeError(
             f"load_or_train: train() must return a History, found {type(history).__name__}"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"model": model.state_dict(), "history": history.to_dict()}, tmp)
-    os.replace(tmp, path)
+    state = {"model": model.state_dict(), "history": history.to_dict()}
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
     return history
 
 

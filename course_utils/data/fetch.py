@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_utils import config
+from course_utils.io import atomic_path
 
 CHUNK = 1 << 20
 TIMEOUT_S = 30
@@ -130,15 +130,12 @@ def download(url: str, dest: Path, expected: str | None, desc: str = "") -> str:
     """
     from tqdm.auto import tqdm
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
     digest = hashlib.sha256()
-    try:
-        request = urllib.request.Request(url, headers={"User-Agent": "course-utils"})
+    request = urllib.request.Request(url, headers={"User-Agent": "course-utils"})
+    with atomic_path(dest) as tmp:  # the temporary file goes unless every check passes
         with (
             urllib.request.urlopen(request, timeout=TIMEOUT_S) as response,
-            os.fdopen(fd, "wb") as out,
+            open(tmp, "wb") as out,
         ):
             total = response.headers.get("Content-Length")
             total = int(total) if total and total.isdigit() else None
@@ -159,11 +156,7 @@ def download(url: str, dest: Path, expected: str | None, desc: str = "") -> str:
                 f"download of {url} has SHA-256 {actual}, expected {expected}; "
                 "the file was not saved. The source may have changed: report it."
             )
-        os.replace(tmp, dest)
-        return actual
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    return actual
 
 
 def fetch_file(dataset: str, rf: RemoteFile) -> Path:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import re
 import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +20,7 @@ import numpy as np
 from course_utils import config
 from course_utils.data.fetch import RemoteFile
 from course_utils.data.registry import Dataset, register
+from course_utils.io import atomic_write
 
 CIFAR10_CLASSES = (
     "airplane",
@@ -75,16 +74,11 @@ class ImageSet:
 
 
 def _atomic_save_npz(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.part")
-    os.close(fd)
-    try:
-        with open(tmp, "wb") as fh:
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:  # np.savez adds ".npz" to names, not to open files
             np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    atomic_write(path, write)
 
 
 def _decoded_cache(archive: Path, tag: str) -> Path:

@@ -40,8 +40,8 @@ from course_utils.grading.notebook_format import (
     digest,
     homework_name,
     read_trusted_json,
-    write_atomic,
 )
+from course_utils.io import atomic_write
 
 FORMAT = 1
 SPEC_NAMES = ("autotests.yml", "tests.yml")
@@ -230,7 +230,7 @@ def write(source_path: Path, level: str, limits=None) -> tuple[Path, bool]:
         **_digests(source_path, nb),
         "cells": expand(source_path, nb, cells, level, limits),
     }
-    write_atomic(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
+    atomic_write(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
     return path, True
 
 

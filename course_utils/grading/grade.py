@@ -59,8 +59,8 @@ from course_utils.grading.notebook_format import (
     strip_hidden,
     strip_solution,
     student_path,
-    write_atomic,
 )
+from course_utils.io import atomic_write
 
 GRADER_VERSION = "3"
 MAX_SUBMISSION_BYTES = 200 * 2**20
@@ -1079,7 +1079,7 @@ def write_key(source_path: Path, **kwargs) -> tuple[Path, bool]:
         pass
     key = make_key(source_path, **kwargs)
     text = key_text(key)
-    write_atomic(path, text)
+    atomic_write(path, text)
     return path, True
 
 
@@ -1227,7 +1227,7 @@ def write_reports(out_dir: Path) -> list[Result]:
     results = {stem: apply_manual(r, stem, grades) for stem, r in read_results(out_dir).items()}
     (out_dir / "feedback").mkdir(parents=True, exist_ok=True)
     for stem, r in results.items():
-        write_atomic(out_dir / "feedback" / f"{stem}.md", feedback_markdown(r))
+        atomic_write(out_dir / "feedback" / f"{stem}.md", feedback_markdown(r))
     write_gradebook(list(results.values()), out_dir / "gradebook.csv")
     write_totals(list(results.values()), out_dir / "totals.csv")
     return list(results.values())
@@ -1284,7 +1284,7 @@ def write_gradebook(results: list[Result], path: Path) -> None:
                 r.submission_sha256,
             ]
         )
-    write_atomic(path, fh.getvalue())
+    atomic_write(path, fh.getvalue())
 
 
 def write_totals(results: list[Result], path: Path) -> None:
@@ -1329,7 +1329,7 @@ def write_totals(results: list[Result], path: Path) -> None:
                 pending,
             ]
         )
-    write_atomic(path, fh.getvalue())
+    atomic_write(path, fh.getvalue())
 
 
 def collect_submissions(paths: list[Path]) -> list[tuple[Path, str]]:
@@ -1410,7 +1410,7 @@ def grade(
         hw.path: trusted.build_view(hw.module, view_dir / str(n)) for n, hw in enumerate(homeworks)
     }
     digests = {hw.path: (digest(hw.path), trusted_digest(hw.path)) for hw in homeworks}
-    write_atomic(
+    atomic_write(
         out_dir / "assignment.json",
         json.dumps(
             {
@@ -1447,7 +1447,7 @@ def grade(
                 assignment=assigned or assignment_name,
             )
             with lock:
-                write_atomic(
+                atomic_write(
                     out_dir / "results" / f"{_safe_id(rel)}.json",
                     json.dumps(result.__dict__, indent=1, sort_keys=True),
                 )
@@ -1482,7 +1482,7 @@ def grade(
         result.student, result.assignment = student, assigned or assignment_name
         result.notebook = hw.notebook
         with lock:
-            write_atomic(result_file, json.dumps(result.__dict__, indent=1, sort_keys=True))
+            atomic_write(result_file, json.dumps(result.__dict__, indent=1, sort_keys=True))
         return result
 
     try:

@@ -37,7 +37,6 @@ import os
 import re
 import secrets
 import sys
-import tempfile
 import threading
 import urllib.parse
 from collections.abc import Callable
@@ -45,6 +44,8 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from course_utils.io import atomic_write
 
 STORE = "manual.json"
 LOCK = "manual.json.lock"
@@ -314,20 +315,7 @@ def _write_store(out_dir: Path, grades: dict) -> None:
         )
         + "\n"
     )
-    fd, tmp = tempfile.mkstemp(prefix=".manual.", suffix=".json.tmp", dir=out_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out_dir / STORE)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    atomic_write(out_dir / STORE, text, fsync=True)
     try:  # make the rename itself durable
         dfd = os.open(out_dir, os.O_RDONLY)
         try:

@@ -381,15 +381,6 @@ def cell_checksum(cell_type: str, source: str) -> str:
     return hashlib.sha256(f"{cell_type}\n{source.strip()}".encode()).hexdigest()[:16]
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write a text file through a temporary file and a rename: readers see the old
-    file or the new one, never half of it (keys, notebooks, results, gradebooks)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
 def read_trusted_json(path: Path, what: str, missing: str) -> dict:
     """A JSON file ``course release`` wrote beside a source (answer key, AUTOTEST
     expansion): ``missing`` is the error when it is absent; a clear error when it is not

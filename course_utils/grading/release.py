@@ -27,8 +27,8 @@ from course_utils.grading.notebook_format import (
     strip_hidden,
     strip_solution,
     student_path,
-    write_atomic,
 )
+from course_utils.io import atomic_write
 
 
 def student_notebook(source_path: Path):
@@ -97,7 +97,7 @@ def release(source_path: Path, key: bool = True, allow_weak: bool = False) -> tu
     if target.exists() and target.read_text(encoding="utf-8") == text:
         return target, key_changed or autotests_changed
     target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, text)
+    atomic_write(target, text)
     return target, True
 
 

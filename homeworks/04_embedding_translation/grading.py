@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import threading
 import warnings
 from collections import Counter
@@ -29,6 +27,7 @@ import numpy as np
 
 from course_utils import config, data
 from course_utils.grading.trusted import Ladder
+from course_utils.io import atomic_write
 
 # The notebook's knobs (offline): keep them in step with its parameter cell.
 SEED = 0
@@ -96,6 +95,11 @@ def _build(standin: bool, glove, brown) -> dict:
     }
 
 
+def _save_npz(tmp: Path, arrays: dict) -> None:
+    with open(tmp, "wb") as fh:  # np.savez adds ".npz" to names, not to open files
+        np.savez(fh, **arrays)
+
+
 def _cache_path(standin: bool) -> Path:
     key = json.dumps(
         {
@@ -127,11 +131,7 @@ def spaces() -> dict:
                     built = {k: stored[k] for k in stored.files}
             else:
                 built = _build(standin, glove, brown)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-                with os.fdopen(fd, "wb") as fh:
-                    np.savez(fh, **built)
-                os.replace(tmp, path)
+                atomic_write(path, lambda tmp: _save_npz(tmp, built))
             _SPACES.update(built, standin=standin)
         return _SPACES
 
