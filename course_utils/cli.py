@@ -358,6 +358,37 @@ def cmd_classify(args) -> int:
     return 0
 
 
+def cmd_new(args) -> int:
+    from course_utils import scaffold
+
+    root = _repo_root()
+    try:
+        if args.kind == "lesson":
+            path = scaffold.new_lesson(root, args.name)
+            print(f"wrote: {path.relative_to(root)}")
+            print("next: write the lesson; `make lint` and `make test` check it as you go")
+            return 0
+        source = scaffold.new_homework(root, args.name)
+        print(f"wrote: {source.relative_to(root)} and README.md beside it")
+    except scaffold.ScaffoldError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.no_release:
+        print(f"next: `course release {source.relative_to(root)}` (student version and key)")
+        return 0
+    from course_utils.grading import FormatError, release
+
+    try:
+        student, _ = release(source)
+        print(f"wrote: {Path(student).relative_to(root)} and the answer key")
+    except (FormatError, OSError, RuntimeError) as exc:
+        print(
+            f"error: the skeleton is written, but `course release` failed: {exc}", file=sys.stderr
+        )
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="course", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -380,6 +411,16 @@ def build_parser() -> argparse.ArgumentParser:
     nb.add_argument("action", choices=["sync", "strip", "check"])
     nb.add_argument("paths", nargs="*")
     nb.set_defaults(func=cmd_nb)
+
+    new = sub.add_parser(
+        "new", help="write a lesson or homework skeleton that passes the checks as it is"
+    )
+    new.add_argument("kind", choices=["lesson", "homework"])
+    new.add_argument("name", help="lesson: TRACK/NN_topic (nlp, rl, vision); homework: NN_topic")
+    new.add_argument(
+        "--no-release", action="store_true", help="homework: do not run `course release`"
+    )
+    new.set_defaults(func=cmd_new)
 
     run = sub.add_parser("run", help="execute notebooks into a build folder")
     run.add_argument("paths", nargs="*")

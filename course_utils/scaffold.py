@@ -1,0 +1,183 @@
+"""`course new lesson|homework NAME`: skeletons that pass the checks as they are.
+
+A new lesson gets the header (title, Colab badge, what you learn, run times, data,
+results), the generated setup cell, one parameters cell and a first section that runs;
+`course nb check`, ruff and nbval accept it unchanged. A new homework gets a source with
+one answer cell and its test (a public assert and a hidden ``submit`` judged against the
+key), a README, and, unless asked not to, its student version and key from
+`course release`: the source scores full marks and the student version zero.
+Replace the example with the real content; the checks keep passing while you do.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+
+from course_utils.notebook import colab_badge, setup_cell_source
+
+TRACKS = ("nlp", "rl", "vision")
+_NAME = re.compile(r"\d\d_[a-z0-9]+(?:_[a-z0-9]+)*")
+
+
+class ScaffoldError(ValueError):
+    """A name that does not fit the layout, or a file that already exists."""
+
+
+def _title(topic: str) -> str:
+    words = topic.split("_")
+    return " ".join([words[0].capitalize(), *words[1:]])
+
+
+def _check_name(name: str, what: str) -> None:
+    if not _NAME.fullmatch(name):
+        raise ScaffoldError(
+            f"expected a {what} name like 07_beam_search (two digits, an underscore, lower-case "
+            f"words joined by underscores), found {name!r}"
+        )
+
+
+def _new_notebook(cells) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
+    return nb
+
+
+def _write_new(path: Path, nb) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "x", encoding="utf-8") as fh:  # never overwrite someone's work
+        nbformat.write(nb, fh)
+    return path
+
+
+def new_lesson(root: Path, spec: str) -> Path:
+    """Write ``notebooks/<track>/<NN_topic>.ipynb`` from ``spec`` = ``track/NN_topic``."""
+    track, _, name = spec.strip("/").removesuffix(".ipynb").partition("/")
+    if track not in TRACKS or not name:
+        raise ScaffoldError(
+            f"expected TRACK/NN_topic with TRACK one of {', '.join(TRACKS)}, found {spec!r}"
+        )
+    _check_name(name, "lesson")
+    rel = f"notebooks/{track}/{name}.ipynb"
+    path = Path(root) / rel
+    if path.exists():
+        raise ScaffoldError(f"{rel} exists already; pick another name or edit it")
+    header = f"""# {_title(name.split("_", 1)[1])}
+
+{colab_badge(rel)}
+
+**You will learn** (and write yourself, in this notebook):
+
+- the first idea of the lesson;
+- the second.
+
+**Run time**: small mode (`COURSE_SMALL=1`, what CI runs) under a minute on 2 CPU
+cores; full mode to be measured (`make bench`), on CPU and on a GPU.
+
+**Data**: none yet. Load data only through `course_utils.data.load` (CONTRIBUTING.md).
+
+**What full mode reaches**: the figure from `docs/results.md`, with its hardware."""
+    knobs = """import numpy as np
+
+SEED = 0
+N_SAMPLES = 1_000 if SMALL else 100_000  # every size is switched on SMALL, here only"""
+    section = """## 1. A first section
+
+Explain the idea here, then let the student write it in the cell below (an exercise with
+its check, as in the other lessons)."""
+    example = """rng = np.random.default_rng(SEED)
+sample = rng.normal(size=N_SAMPLES)
+assert abs(sample.mean()) < 0.2, "the mean of a standard normal sample is close to 0"
+course_utils.headline("sample_std", float(sample.std()))"""
+    nb = _new_notebook(
+        [
+            nbformat.v4.new_markdown_cell(header),
+            nbformat.v4.new_code_cell(setup_cell_source()),
+            nbformat.v4.new_code_cell(knobs),
+            nbformat.v4.new_markdown_cell(section),
+            nbformat.v4.new_code_cell(example),
+        ]
+    )
+    return _write_new(path, nb)
+
+
+def _nbgrader(grade_id: str, *, solution: bool, grade: bool, points: int = 0) -> dict:
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": not solution,
+        "schema_version": 3,
+        "solution": solution,
+    }
+    if grade:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def new_homework(root: Path, name: str) -> Path:
+    """Write ``homeworks/<NN_topic>/`` with its source notebook and README; return the
+    source's path."""
+    _check_name(name, "homework")
+    folder = Path(root) / "homeworks" / name
+    if folder.exists():
+        raise ScaffoldError(f"homeworks/{name} exists already; pick another name or edit it")
+    number = int(name[:2])
+    student_rel = f"homeworks/{name}/{name}.ipynb"
+    header = f"""# Homework {number}: {_title(name.split("_", 1)[1]).lower()}
+
+{colab_badge(student_rel)}
+
+What the student builds, and how it goes beyond its lesson. Run time: small mode under a
+minute on 2 CPU cores; full mode to be measured. Check your work with
+`course check {name}.ipynb` before you submit."""
+    instructor = """import numpy as np
+
+from course_utils.grading.checks import submit"""
+    task = """## 1. Standardise (1 point)
+
+`standardize(x)` returns `x` shifted to mean 0 and scaled to standard deviation 1 (a
+NumPy array of the same shape)."""
+    answer = """def standardize(x):
+    ### BEGIN SOLUTION
+    x = np.asarray(x, dtype=np.float64)
+    return (x - x.mean()) / x.std()
+    ### END SOLUTION"""
+    test = """z = standardize([1.0, 2.0, 3.0])
+assert np.allclose(z.mean(), 0) and np.allclose(z.std(), 1), "mean 0 and std 1 expected"
+### BEGIN HIDDEN TESTS
+submit("standardize_random", standardize(np.random.default_rng(7).normal(3, 2, size=50)))
+### END HIDDEN TESTS"""
+    nb = _new_notebook(
+        [
+            nbformat.v4.new_markdown_cell(header),
+            nbformat.v4.new_code_cell(setup_cell_source()),
+            nbformat.v4.new_code_cell(instructor),
+            nbformat.v4.new_markdown_cell(task),
+            nbformat.v4.new_code_cell(
+                answer, metadata=_nbgrader("standardize", solution=True, grade=False)
+            ),
+            nbformat.v4.new_code_cell(
+                test, metadata=_nbgrader("standardize_tests", solution=False, grade=True, points=1)
+            ),
+        ]
+    )
+    source = _write_new(folder / f"{name}.source.ipynb", nb)
+    (folder / "README.md").write_text(
+        f"""# Homework {number}
+
+| part | grade id | points | public tests | judged by the grader (trusted) |
+|---|---|---|---|---|
+| `standardize(x)` | `standardize_tests` | 1 | mean 0, std 1 on a toy input | the output on a random input, against the key |
+
+`course release homeworks/{name}/{name}.source.ipynb` writes the student version and the
+answer key; `course grade` grades a folder of submissions (README of `homeworks/`).
+""",
+        encoding="utf-8",
+    )
+    return source

@@ -1,0 +1,93 @@
+"""`course new lesson|homework`: the skeletons pass the checks as they are."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils import nbtools, scaffold
+from course_utils.cli import main
+from course_utils.grading import Limits, grade, sandbox
+from course_utils.grading.notebook_format import student_path
+from tests.conftest import ROOT
+
+RUFF = Path(sys.executable).parent / "ruff"
+
+
+def _ruff_clean(path: Path) -> None:
+    for args in (["check"], ["format", "--check"]):
+        done = subprocess.run(
+            [RUFF, *args, "--config", ROOT / "pyproject.toml", path], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_new_lesson_passes_the_conventions_lint_and_runs(tmp_path, monkeypatch):
+    path = scaffold.new_lesson(tmp_path, "nlp/10_beam_search")
+    assert path == tmp_path / "notebooks" / "nlp" / "10_beam_search.ipynb"
+    assert nbtools.problems(path) == []
+    header = nbformat.read(path, as_version=4).cells[0].source
+    assert "notebooks/nlp/10_beam_search.ipynb" in header  # the Colab badge
+    assert "small" in header.lower() and "full" in header.lower()
+    _ruff_clean(path)
+    monkeypatch.setenv("COURSE_SMALL", "1")
+    result = nbtools.execute(path, tmp_path / "out", tmp_path, timeout=120, small=True)
+    assert result.status == "ok", result.error
+    assert "sample_std" in result.headline
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("audio/01_x", "TRACK one of nlp, rl, vision"),
+        ("nlp/1_x", "two digits"),
+        ("nlp/01_Beam", "lower-case"),
+    ],
+)
+def test_bad_lesson_names_are_clear_errors(tmp_path, spec, message):
+    with pytest.raises(scaffold.ScaffoldError, match=message):
+        scaffold.new_lesson(tmp_path, spec)
+
+
+def test_existing_work_is_never_overwritten(tmp_path, capsys):
+    path = scaffold.new_lesson(tmp_path, "rl/06_ppo")
+    path.write_text("{}")
+    with pytest.raises(scaffold.ScaffoldError, match="exists already"):
+        scaffold.new_lesson(tmp_path, "rl/06_ppo")
+    assert path.read_text() == "{}"
+    scaffold.new_homework(
+        tmp_path,
+        "09_ppo",
+    )
+    with pytest.raises(scaffold.ScaffoldError, match="exists already"):
+        scaffold.new_homework(tmp_path, "09_ppo")
+    assert main(["new", "lesson", "nlp/x"]) == 2
+    assert "expected a lesson name" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(sandbox.probe() != "bwrap", reason="bubblewrap is not available here")
+def test_new_homework_releases_and_meets_the_invariants(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_SMALL", "1")
+    source = scaffold.new_homework(tmp_path, "09_standardize")
+    _ruff_clean(source)
+    from course_utils.grading import release
+
+    release(source)
+    assert nbtools.stale_release(source) == []
+    assert nbtools.dead_cells(source) == []
+    results = grade(
+        source,
+        [source, student_path(source)],
+        tmp_path / "out",
+        limits=Limits(cell_timeout=60, notebook_timeout=180),
+        progress=False,
+    )
+    by_name = {r.submission: r for r in results}
+    full, empty = by_name[source.name], by_name[student_path(source).name]
+    assert full.score == full.max_score == 1, (full.tests, full.reason)
+    assert empty.status == "graded" and empty.score == 0
+    assert (source.parent / "README.md").is_file()
