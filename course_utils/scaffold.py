@@ -173,7 +173,7 @@ submit("standardize_random", standardize(np.random.default_rng(7).normal(3, 2, s
 
 | part | grade id | points | public tests | judged by the grader (trusted) |
 |---|---|---|---|---|
-| `standardize(x)` | `standardize_tests` | 1 | mean 0, std 1 on a toy input | the output on a random input, against the key |
+| `standardize(x)` | `standardize_tests` | 1 | mean 0, std 1 (toy input) | output on a random input vs the key |
 
 `course release homeworks/{name}/{name}.source.ipynb` writes the student version and the
 answer key; `course grade` grades a folder of submissions (README of `homeworks/`).
