@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,6 +143,110 @@ class History:
         )
 
 
+# ------------------------------------------------------------------ callbacks
+class Callback:
+    """Hooks into :func:`fit`. After every epoch ``on_epoch_end(epoch, record, model)``
+    may add numbers to ``record`` (they go into the History, the progress bar and
+    TensorBoard) and returns True to stop training; ``on_train_end(model, history)``
+    runs once at the end (also when a callback stopped the run)."""
+
+    def on_epoch_end(self, epoch: int, record: dict, model: torch.nn.Module) -> bool | None:
+        return None
+
+    def on_train_end(self, model: torch.nn.Module, history: History) -> None:
+        return None
+
+
+def _better(value: float, best: float | None, mode: str, min_delta: float = 0.0) -> bool:
+    if math.isnan(value):
+        return False
+    if best is None:
+        return True
+    return value > best + min_delta if mode == "max" else value < best - min_delta
+
+
+def _check_mode(mode: str) -> str:
+    if mode not in ("max", "min"):
+        raise ValueError(f"mode must be 'max' or 'min', found {mode!r}")
+    return mode
+
+
+def _monitored(record: dict, monitor: str, who: str) -> float:
+    if monitor not in record:
+        raise KeyError(
+            f"{who}: the epoch record has no {monitor!r}; it has {sorted(record)} "
+            "(an EpochMetric callback listed before it can add one)"
+        )
+    return float(record[monitor])
+
+
+class EpochMetric(Callback):
+    """Adds ``name`` = ``fn(model)`` to every epoch's record (for example the validation
+    BLEU of greedy decoding). ``fn`` runs with the model in eval mode and no gradients."""
+
+    def __init__(self, name: str, fn: Callable[[torch.nn.Module], float]):
+        self.name, self.fn = name, fn
+
+    def on_epoch_end(self, epoch, record, model):
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            record[self.name] = float(self.fn(model))
+        model.train(was_training)
+
+
+class KeepBest(Callback):
+    """Keeps a copy of the weights of the best epoch by ``monitor`` and puts them back in
+    the model when training ends; ``best_epoch`` and ``best_value`` say which it was."""
+
+    def __init__(self, monitor: str = "eval_accuracy", mode: str = "max"):
+        self.monitor, self.mode = monitor, _check_mode(mode)
+        self.best_value: float | None = None
+        self.best_epoch: int | None = None
+        self._state: dict | None = None
+
+    def on_epoch_end(self, epoch, record, model):
+        value = _monitored(record, self.monitor, "KeepBest")
+        if _better(value, self.best_value, self.mode):
+            self.best_value, self.best_epoch = value, epoch
+            self._state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    def on_train_end(self, model, history):
+        if self._state is not None:
+            model.load_state_dict(self._state)
+
+
+class EarlyStopping(Callback):
+    """Stops when ``monitor`` has not improved by more than ``min_delta`` for
+    ``patience`` epochs in a row; ``stopped_epoch`` says when (None: it ran to the end)."""
+
+    def __init__(
+        self,
+        monitor: str = "eval_loss",
+        patience: int = 3,
+        mode: str = "min",
+        min_delta: float = 0.0,
+    ):
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"patience must be an int >= 1, found {patience!r}")
+        self.monitor, self.patience, self.mode = monitor, patience, _check_mode(mode)
+        self.min_delta = min_delta
+        self.best: float | None = None
+        self.bad_epochs = 0
+        self.stopped_epoch: int | None = None
+
+    def on_epoch_end(self, epoch, record, model):
+        value = _monitored(record, self.monitor, "EarlyStopping")
+        if _better(value, self.best, self.mode, self.min_delta):
+            self.best, self.bad_epochs = value, 0
+            return False
+        self.bad_epochs += 1
+        if self.bad_epochs >= self.patience:
+            self.stopped_epoch = epoch
+            return True
+        return False
+
+
 class Runs(dict):
     """Histories of several runs, ``name -> History``, with a summary table."""
 
@@ -256,6 +360,9 @@ def _writer(log_dir, name: str):
     return SummaryWriter(log_dir=str(log_dir))
 
 
+_STANDARD_KEYS = {"epoch", "train_loss", "train_accuracy", "eval_loss", "eval_accuracy", "seconds"}
+
+
 def fit(
     model: torch.nn.Module,
     train_loader,
@@ -271,6 +378,8 @@ def fit(
     name: str = "",
     seed: int | None = None,
     progress: bool = True,
+    callbacks: Sequence[Callback] = (),
+    scheduler_metric: str | None = None,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader``; return a :class:`History`.
 
@@ -282,6 +391,12 @@ def fit(
       default: no logging).
     - ``seed``: re-seed (:func:`course_utils.config.seed_everything`) before the
       first epoch, which fixes the shuffling order and the dropout masks.
+    - ``callbacks``: :class:`Callback` objects run after every epoch, in order:
+      :class:`EpochMetric` (an extra number per epoch), :class:`KeepBest` (the best
+      epoch's weights back at the end), :class:`EarlyStopping`.
+    - ``scheduler_metric``: step the scheduler once per epoch with this record value
+      (for ``ReduceLROnPlateau``), after the callbacks; without it the scheduler steps
+      after each training epoch with no argument.
 
     ``train_loss`` and ``train_accuracy`` are averages over the epoch's batches
     while the model trains (dropout on), not a second pass over the data.
@@ -290,6 +405,10 @@ def fit(
         raise ValueError(f"epochs must be an int >= 0, found {epochs!r}")
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"fit expected a torch.optim.Optimizer, found {type(optimizer).__name__}")
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"fit: callbacks must be Callback objects, found {type(cb).__name__}")
     if seed is not None:
         config.seed_everything(seed)
     dev = torch.device(device) if device is not None else config.device()
@@ -315,7 +434,7 @@ def fit(
             start = time.perf_counter()
             bar.set_description(f"{name + ' ' if name else ''}epoch {epoch}/{epochs}")
             train = _run_epoch(model, train_loader, loss_fn, dev, optimizer, grad_clip, bar)
-            if scheduler is not None:
+            if scheduler is not None and scheduler_metric is None:
                 scheduler.step()
             if eval_loader is not None:
                 ev = _run_epoch(model, eval_loader, loss_fn, dev)
@@ -329,12 +448,18 @@ def fit(
                 "eval_accuracy": ev["accuracy"],
                 "seconds": time.perf_counter() - start,
             }
+            stop = False
+            for cb in callbacks:
+                stop = bool(cb.on_epoch_end(epoch, record, model)) or stop
+            if scheduler is not None and scheduler_metric is not None:
+                scheduler.step(_monitored(record, scheduler_metric, "fit(scheduler_metric=...)"))
+            record["seconds"] = time.perf_counter() - start  # the callbacks' time included
             history.append(**record)
             bar.set_postfix(
                 {
                     k: f"{v:.4f}"
                     for k, v in record.items()
-                    if k in ("train_loss", "eval_loss", "eval_accuracy") and not math.isnan(v)
+                    if k not in ("epoch", "train_accuracy", "seconds") and not math.isnan(v)
                 }
             )
             if writer is not None:
@@ -344,6 +469,13 @@ def fit(
                         if not math.isnan(value):
                             writer.add_scalar(f"{key}/{part}", value, epoch)
                 writer.add_scalar("time/epoch_seconds", record["seconds"], epoch)
+                for key in set(record) - _STANDARD_KEYS:  # what callbacks added
+                    writer.add_scalar(f"extra/{key}", record[key], epoch)
+            if stop:
+                bar.write(f"{name or 'fit'}: stopped after epoch {epoch} by a callback")
+                break
+        for cb in callbacks:
+            cb.on_train_end(model, history)
     finally:
         bar.close()
         if writer is not None:

@@ -455,3 +455,95 @@ def test_n_params_counts_every_or_only_trainable_parameters():
     assert n_params(net) == 24
     with pytest.raises(TypeError, match="expects a torch.nn.Module, found list"):
         n_params([torch.zeros(3)])
+
+
+# ----------------------------------------------------------------------- callbacks
+def test_epoch_metric_keep_best_and_plateau_scheduler():
+    """What nlp/04 needs from fit: an extra metric per epoch, the best epoch's weights
+    back at the end, a ReduceLROnPlateau stepped on that metric."""
+    from course_utils.train import EpochMetric, KeepBest
+
+    train, valid = loaders()
+    model = linear_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", patience=0, factor=0.5)
+    # a metric that peaks at epoch 2 and falls after: KeepBest must restore epoch 2's weights
+    scores = iter([0.2, 0.9, 0.4, 0.3])
+    weights = {}
+
+    def score(m):
+        weights[len(weights) + 1] = m.weight.detach().clone()
+        assert not m.training and not torch.is_grad_enabled()
+        return next(scores)
+
+    keep = KeepBest("valid_score")
+    h = fit(
+        model,
+        train,
+        nn.CrossEntropyLoss(),
+        opt,
+        4,
+        eval_loader=valid,
+        device="cpu",
+        progress=False,
+        scheduler=sched,
+        scheduler_metric="valid_score",
+        callbacks=[EpochMetric("valid_score", score), keep],
+    )
+    assert h["valid_score"] == [0.2, 0.9, 0.4, 0.3]
+    assert (keep.best_epoch, keep.best_value) == (2, 0.9)
+    assert torch.equal(model.weight, weights[2])
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.125)  # halved after epochs 3 and 4
+
+
+def test_early_stopping_stops_and_says_when():
+    from course_utils.train import EarlyStopping, EpochMetric
+
+    train, valid = loaders()
+    values = iter([1.0, 0.5, 0.6, 0.55, 0.7, 0.1])
+    stop = EarlyStopping("metric", patience=2, mode="min")
+    h = fit(
+        linear_model(),
+        train,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(linear_model().parameters(), lr=0.1),
+        6,
+        device="cpu",
+        progress=False,
+        callbacks=[EpochMetric("metric", lambda m: next(values)), stop],
+    )
+    assert len(h) == 4 and stop.stopped_epoch == 4 and stop.best == 0.5
+
+
+def test_callback_errors_are_clear():
+    from course_utils.train import EarlyStopping, KeepBest
+
+    train, _ = loaders()
+    model = linear_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(KeyError, match="no 'bleu'.*EpochMetric"):
+        fit(
+            model,
+            train,
+            nn.CrossEntropyLoss(),
+            opt,
+            1,
+            device="cpu",
+            progress=False,
+            callbacks=[KeepBest("bleu")],
+        )
+    with pytest.raises(TypeError, match="Callback objects, found function"):
+        fit(
+            model,
+            train,
+            nn.CrossEntropyLoss(),
+            opt,
+            1,
+            device="cpu",
+            progress=False,
+            callbacks=[lambda *a: None],
+        )
+    with pytest.raises(ValueError, match="patience must be an int >= 1"):
+        EarlyStopping(patience=0)
+    with pytest.raises(ValueError, match="mode must be 'max' or 'min'"):
+        KeepBest(mode="best")
