@@ -193,3 +193,19 @@ def beam_search(
     pool = finished + unfinished
     pool.sort(key=lambda h: (-h.score, not h.finished, h.tokens))
     return pool[:n_best]
+
+
+def decoder_step(model: torch.nn.Module) -> Callable:
+    """The ``step(prev_tokens, state) -> (log_probs, state)`` that :func:`greedy_decode`
+    and :func:`beam_search` call, for a model with ``model.step(token [1], state)``
+    returning ``(logits [1, V], state, ...)``: it feeds the last token on the model's
+    device, takes the log-softmax and keeps anything after the state out."""
+    device = next(model.parameters()).device
+
+    @torch.no_grad()
+    def step(prev_tokens, state):
+        out = model.step(torch.tensor([prev_tokens[-1]], device=device), state)
+        logits, state = out[0], out[1]
+        return torch.log_softmax(logits[0], -1), state
+
+    return step

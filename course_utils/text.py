@@ -381,3 +381,22 @@ def normalized_edit_distance(a: str | Sequence, b: str | Sequence) -> float:
     _check_seq(a, "a")
     _check_seq(b, "b")
     return float(Levenshtein.normalized_distance(a, b))
+
+
+def seq_loss(logits: torch.Tensor, target: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
+    """Mean cross-entropy over the positions of a batch of sequences.
+
+    ``logits`` ``[B, T, V]`` (scores over a vocabulary or tag set at every position),
+    ``target`` ``[B, T]`` with ``ignore_index`` at the padding, which counts nowhere: the
+    mean is over the real tokens only, so long and short batches weigh tokens alike.
+    """
+    import torch.nn.functional as F
+
+    if logits.dim() != 3 or target.dim() != 2 or logits.shape[:2] != target.shape:
+        raise ValueError(
+            f"seq_loss expects logits [B, T, V] and target [B, T], "
+            f"found {tuple(logits.shape)} and {tuple(target.shape)}"
+        )
+    return F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=ignore_index
+    )

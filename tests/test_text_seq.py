@@ -276,3 +276,42 @@ def test_read_analogies_sections(tmp_path):
     bad.write_text(": s\na b c\n")
     with pytest.raises(ValueError, match="four words"):
         read_analogies(bad)
+
+
+def test_seq_loss_is_the_mean_over_real_tokens_only():
+    import torch.nn.functional as F
+
+    from course_utils.text import seq_loss
+
+    torch.manual_seed(0)
+    logits = torch.randn(2, 3, 5)
+    target = torch.tensor([[1, 2, -100], [4, -100, -100]])
+    per_token = [
+        F.cross_entropy(logits[0, 0:1], target[0, 0:1]),
+        F.cross_entropy(logits[0, 1:2], target[0, 1:2]),
+        F.cross_entropy(logits[1, 0:1], target[1, 0:1]),
+    ]
+    assert torch.allclose(seq_loss(logits, target), torch.stack(per_token).mean())
+    with pytest.raises(
+        ValueError, match=r"logits \[B, T, V\] and target \[B, T\].*\(2, 3, 5\) and \(2, 2\)"
+    ):
+        seq_loss(logits, target[:, :2])
+
+
+def test_decoder_step_feeds_the_last_token_and_returns_log_probs():
+    from course_utils.seq2seq import decoder_step, greedy_decode
+
+    class Counter(torch.nn.Module):  # predicts "previous token + 1", eos = 3
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def step(self, token, state):
+            logits = torch.full((1, 4), -5.0)
+            logits[0, (token.item() + 1) % 4] = 5.0
+            return logits, state + 1, "attention weights"
+
+    step = decoder_step(Counter())
+    lp, state = step([0], 0)
+    assert state == 1 and torch.allclose(lp.exp().sum(), torch.tensor(1.0)) and lp.argmax() == 1
+    assert greedy_decode(step, 0, 3, max_len=10, state=0).tokens == [1, 2]  # eos not included
