@@ -363,6 +363,11 @@ def cmd_new(args) -> int:
 
     root = _repo_root()
     try:
+        if args.kind == "dataset":
+            module, test = scaffold.new_dataset(root, args.name)
+            print(f"wrote: {module.relative_to(root)}, {test.relative_to(root)}")
+            print("registered in course_utils/data/loaders.py; fill in the entry (CONTRIBUTING.md)")
+            return 0
         if args.kind == "lesson":
             path = scaffold.new_lesson(root, args.name)
             print(f"wrote: {path.relative_to(root)}")
@@ -413,10 +418,13 @@ def build_parser() -> argparse.ArgumentParser:
     nb.set_defaults(func=cmd_nb)
 
     new = sub.add_parser(
-        "new", help="write a lesson or homework skeleton that passes the checks as it is"
+        "new", help="write a lesson, homework or dataset skeleton that passes the checks as it is"
     )
-    new.add_argument("kind", choices=["lesson", "homework"])
-    new.add_argument("name", help="lesson: TRACK/NN_topic (nlp, rl, vision); homework: NN_topic")
+    new.add_argument("kind", choices=["lesson", "homework", "dataset"])
+    new.add_argument(
+        "name",
+        help="lesson: TRACK/NN_topic (nlp, rl, vision); homework: NN_topic; dataset: a_name",
+    )
     new.add_argument(
         "--no-release", action="store_true", help="homework: do not run `course release`"
     )

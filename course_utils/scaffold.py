@@ -1,4 +1,4 @@
-"""`course new lesson|homework NAME`: skeletons that pass the checks as they are.
+"""`course new lesson|homework|dataset NAME`: skeletons that pass the checks as they are.
 
 A new lesson gets the header (title, Colab badge, what you learn, run times, data,
 results), the generated setup cell, one parameters cell and a first section that runs;
@@ -181,3 +181,121 @@ answer key; `course grade` grades a folder of submissions (README of `homeworks/
         encoding="utf-8",
     )
     return source
+
+
+_DATASET = re.compile(r"[a-z][a-z0-9_]*")
+_REGISTER_LINE = (
+    "from course_utils.data import loaders_{name} as _loaders_{name}  # noqa: E402,F401  ({name})\n"
+)
+
+
+def new_dataset(root: Path, name: str) -> tuple[Path, Path]:
+    """Write ``course_utils/data/loaders_<name>.py`` (registry entry, loader, generated
+    stand-in) and ``tests/test_data_<name>.py``, and register the module explicitly at
+    the end of ``course_utils/data/loaders.py``; return the two new files."""
+    if not _DATASET.fullmatch(name):
+        raise ScaffoldError(
+            f"expected a dataset name in lower case, digits and underscores (like "
+            f"imdb_reviews), found {name!r}"
+        )
+    root = Path(root)
+    loaders = root / "course_utils" / "data" / "loaders.py"
+    module = loaders.with_name(f"loaders_{name}.py")
+    test = root / "tests" / f"test_data_{name}.py"
+    if not loaders.is_file():
+        raise ScaffoldError(f"no {loaders}: run this in the course repository")
+    for path in (module, test):
+        if path.exists():
+            raise ScaffoldError(f"{path.relative_to(root)} exists already; pick another name")
+    module.write_text(
+        f'''"""Registry entry ``{name}``: what the data is, where it comes from, its licence and
+size, and what the stand-in is (generated, and said so) for small mode without it.
+
+>>> from course_utils import data
+>>> frame = data.load("{name}", split="train")  # a pandas DataFrame: x, label
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from course_utils.data.fetch import RemoteFile
+from course_utils.data.registry import Dataset, register
+
+
+def _load(get, split):
+    frame = pd.read_csv(get(split))
+    missing = {{"x", "label"}} - set(frame.columns)
+    if missing:
+        raise ValueError(f"{{get(split)}}: expected columns x and label, missing {{sorted(missing)}}")
+    return frame
+
+
+def _standin(split):
+    rng = np.random.default_rng({{"train": 0, "test": 1}}[split])
+    x = rng.normal(size=200)
+    frame = pd.DataFrame({{"x": x, "label": (x + 0.3 * rng.normal(size=200) > 0).astype(int)}})
+    return frame, "200 GENERATED rows (label = sign of x plus noise), not the real data"
+
+
+{name.upper()} = register(
+    Dataset(
+        name="{name}",
+        description="one line: what a row is, the columns, how many rows",
+        license="the licence, as the source states it",
+        homepage="https://example.org/{name}",
+        files={{
+            split: RemoteFile(
+                f"{{split}}.csv",
+                urls=(f"https://example.org/{name}/{{split}}.csv",),
+                sha256=None,  # fill in once known; None = trusted on first download
+                mirror_path=f"{name}/{{split}}.csv",
+            )
+            for split in ("train", "test")
+        }},
+        loader=_load,
+        splits=("train", "test"),
+        standin=_standin,
+        notes="Mirror layout: {name}/train.csv, {name}/test.csv.",
+    )
+)
+''',
+        encoding="utf-8",
+    )
+    test.write_text(
+        f'''"""The ``{name}`` dataset: the stand-in without the mirror; add tests on the real
+files (``requires_mirror``) once the mirror has them."""
+
+from __future__ import annotations
+
+import pytest
+
+from course_utils import data
+
+
+def test_{name}_stand_in_in_small_mode(isolated_cache, monkeypatch):
+    monkeypatch.setenv("COURSE_SMALL", "1")
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    with data.standins_used() as used:
+        frame = data.load("{name}", split="train")
+    assert used and list(frame.columns) == ["x", "label"] and len(frame) == 200
+
+
+def test_{name}_full_mode_without_the_data_is_a_clear_error(isolated_cache, monkeypatch):
+    monkeypatch.setenv("COURSE_SMALL", "0")
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    with pytest.raises(data.DataError, match="{name}"):
+        data.load("{name}", split="test")
+''',
+        encoding="utf-8",
+    )
+    # the explicit registrations at the end of loaders.py, kept in isort's order
+    lines = loaders.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = len(lines)
+    while start > 0 and lines[start - 1].startswith("from course_utils.data import loaders_"):
+        start -= 1
+    block = [*lines[start:], _REGISTER_LINE.format(name=name)]
+    block.sort(key=lambda ln: ln.split(" import ", 1)[1].split()[0].rstrip(","))
+    loaders.write_text("".join(lines[:start] + block), encoding="utf-8")
+    return module, test

@@ -91,3 +91,46 @@ def test_new_homework_releases_and_meets_the_invariants(tmp_path, monkeypatch):
     assert full.score == full.max_score == 1, (full.tests, full.reason)
     assert empty.status == "graded" and empty.score == 0
     assert (source.parent / "README.md").is_file()
+
+
+def test_new_dataset_is_registered_and_its_tests_pass(tmp_path):
+    """In a copy of the package: the entry registers, `course data list` shows it, the
+    generated tests (stand-in in small mode, clear error in full mode) pass, ruff is clean."""
+    import os
+    import shutil
+
+    repo = tmp_path / "repo"
+    skip = shutil.ignore_patterns("__pycache__", "fixtures", "benchmarks")
+    for part in ("course_utils", "tests"):
+        shutil.copytree(ROOT / part, repo / part, ignore=skip)
+    for name in ("pyproject.toml", "conftest.py"):
+        shutil.copy(ROOT / name, repo / name)
+    module, test = scaffold.new_dataset(repo, "toy_reviews")
+    assert module == repo / "course_utils" / "data" / "loaders_toy_reviews.py"
+    _ruff_clean(module)
+    _ruff_clean(test)
+    _ruff_clean(repo / "course_utils" / "data" / "loaders.py")
+    env = {**os.environ, "PYTHONPATH": str(repo), "COURSE_SMALL": "1"}
+    env.pop("COURSE_DATA", None)
+    listed = subprocess.run(
+        [sys.executable, "-m", "course_utils.cli", "data", "list"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert "toy_reviews" in listed.stdout, listed.stdout + listed.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout[-3000:]
+    with pytest.raises(scaffold.ScaffoldError, match="exists already"):
+        scaffold.new_dataset(repo, "toy_reviews")
+    with pytest.raises(scaffold.ScaffoldError, match="lower case"):
+        scaffold.new_dataset(repo, "Toy-Reviews")
+    with pytest.raises(scaffold.ScaffoldError, match="run this in the course repository"):
+        scaffold.new_dataset(tmp_path / "elsewhere", "toy")
