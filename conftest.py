@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-# `make test-offline` sets COURSE_TEST_OFFLINE_PASS=1: it runs again, with no mirror and
-# no network, only what can behave differently there. Notebooks that reach no data
-# (nbtools.reads_mirror: no course_utils.data, no pretrained weights, no NLTK...) ran in
-# `make test` already and would run the same code on the same inputs here.
-OFFLINE_PASS = os.environ.get("COURSE_TEST_OFFLINE_PASS") == "1"
+from tests.conftest import OFFLINE_PASS
+
+# In the offline pass, notebooks that reach no data (nbtools.reads_mirror: no
+# course_utils.data, no pretrained weights, no NLTK...) ran in `make test` already and
+# would run the same code on the same inputs: they are not collected.
 
 
 def pytest_ignore_collect(collection_path, config):

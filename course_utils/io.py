@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write"]
+__all__ = ["atomic_path", "atomic_save_npz", "atomic_write"]
 
 
 @contextmanager
@@ -73,3 +73,15 @@ def atomic_write(
         else:
             content(tmp)
     return path
+
+
+def atomic_save_npz(path: str | os.PathLike, **arrays) -> Path:
+    """``np.savez(path, **arrays)`` through :func:`atomic_write` (written to an open
+    file, so NumPy does not append ``.npz`` to the temporary name)."""
+    import numpy as np
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    return atomic_write(path, write)

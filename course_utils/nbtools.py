@@ -70,7 +70,7 @@ def problems(path: Path) -> list[str]:
         if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
             found.append(f"{path}: cell {i} has saved outputs (run `course nb strip`)")
             break
-    return found + dead_cells(path, nb) + stale_release(path)
+    return found + dead_cells(path, nb)
 
 
 def stale_release(path: Path) -> list[str]:
@@ -295,12 +295,10 @@ _DATA_MODULES = {"course_utils.data", "course_utils.pretrained"}
 # they open no data themselves
 # (course_utils.grading: the grader's package; a homework's own grading.py, which may
 # read held-out data, is scanned instead)
-_NEUTRAL_MODULES = {
-    "course_utils",
-    "course_utils.config",
-    "course_utils.notebook",
-    "course_utils.grading",
-}
+_NEUTRAL_MODULES = {"course_utils", "course_utils.config", "course_utils.notebook"}
+# the grader's package: a homework's own grading.py, which may read held-out data, is
+# scanned instead
+_NEUTRAL_PACKAGE = "course_utils.grading"
 _DATA_CODE = re.compile(
     r"\bnltk\b|from_pretrained|\btorchvision\.(?:datasets|models)\b|"
     r"\bhuggingface_hub\b|\bdatasets\b\s*import|\bload_dataset\b|\bCOURSE_DATA\b|"
@@ -317,14 +315,12 @@ def _imported_course_modules(code: str, package: str = "course_utils") -> set[st
     import ast
 
     found: set[str] = set()
+    # IPython magics and shell lines (`%pip`, `!ls`) are not Python: parse them as `pass`
+    code = re.sub(r"^(\s*)[%!].*$", r"\1pass", code, flags=re.M)
     try:
         tree = ast.parse(code)
-    except SyntaxError:  # IPython magics: fall back to a line scan
-        tree = ast.parse(
-            "\n".join(
-                ln for ln in code.splitlines() if ln.lstrip().startswith(("import ", "from "))
-            )
-        )
+    except SyntaxError:
+        return found
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("course_utils")}
@@ -357,9 +353,8 @@ def _reaches_data(modules: set[str]) -> str | None:
         if any(mod == d or mod.startswith(d + ".") for d in _DATA_MODULES):
             return mod
         path = _module_file(mod)
-        if path is None or any(
-            mod == n or (n != "course_utils" and mod.startswith(n + ".")) for n in _NEUTRAL_MODULES
-        ):
+        neutral = mod in _NEUTRAL_MODULES or (mod + ".").startswith(_NEUTRAL_PACKAGE + ".")
+        if path is None or neutral:
             continue
         text = path.read_text()
         if _DATA_CODE.search(text):
@@ -384,7 +379,8 @@ def reads_mirror(path: Path) -> str | None:
     hit = _DATA_CODE.search(code)
     if hit:
         return f"its code names {hit.group(0)!r}"
-    mods = _imported_course_modules(code)
+    cells = [c.source for c in nb.cells if c.cell_type == "code"]
+    mods = set().union(*(_imported_course_modules(c) for c in cells)) if cells else set()
     # `import course_utils` + `course_utils.data.load(...)` reaches modules by attribute
     for dotted in re.findall(r"\bcourse_utils(?:\.[A-Za-z_]\w*)+", code):
         parts = dotted.split(".")

@@ -39,7 +39,7 @@ import gymnasium as gym
 import numpy as np
 
 from course_utils.config import DEFAULT_SEED
-from course_utils.io import atomic_write
+from course_utils.io import atomic_save_npz, atomic_write
 
 Policy = Callable[[Any], Any]
 
@@ -964,12 +964,7 @@ def save_checkpoint(
     if replay_buffer is not None:
         buffer_path = path.with_name(f"{path.name}.buffer-{uuid.uuid4().hex[:12]}.npz")
         bstate = replay_buffer.state_dict()
-
-        def write_buffer(tmp: Path) -> None:
-            with open(tmp, "wb") as fh:  # np.savez adds ".npz" to names, not to open files
-                np.savez(fh, **{k: np.asarray(v) for k, v in bstate.items()})
-
-        atomic_write(buffer_path, write_buffer)
+        atomic_save_npz(buffer_path, **{k: np.asarray(v) for k, v in bstate.items()})
         state["buffer_file"] = buffer_path.name
     atomic_write(path, lambda tmp: torch.save(state, tmp))
     for stale in path.parent.glob(f"{path.name}.buffer-*.npz"):  # older buffers of this checkpoint

@@ -4,7 +4,6 @@ Flickr8k built in the real archives' formats, and notebook vision/06 on it."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import zipfile
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from course_utils.data.loaders_captions import (
     parse_flickr8k_tokens,
     parse_image_list,
 )
-from tests.conftest import MIRROR, ROOT, requires_mirror
+from tests.conftest import MIRROR, OFFLINE_PASS, ROOT, requires_mirror
 
 COLOURS = {
     "red": (200, 40, 40),
@@ -297,7 +296,7 @@ def test_first_download_is_trusted_then_verified(
 
 
 @pytest.mark.skipif(
-    os.environ.get("COURSE_TEST_OFFLINE_PASS") == "1",
+    OFFLINE_PASS,
     reason="its own fake mirror: runs the same in `make test`",
 )
 def test_notebook_runs_in_small_mode_on_flickr8k(tmp_path, monkeypatch):

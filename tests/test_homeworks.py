@@ -11,7 +11,7 @@ import pytest
 
 from course_utils.grading import Limits, grade, sandbox
 from course_utils.grading.notebook_format import student_path
-from tests.conftest import ROOT
+from tests.conftest import OFFLINE_PASS, ROOT
 
 SOURCES = sorted((ROOT / "homeworks").glob("*/*.source.ipynb"))
 # As generous as nbval's cell timeout in `make test`: on a loaded 2-core CI machine a
@@ -21,7 +21,6 @@ LIMITS = Limits(cell_timeout=300, notebook_timeout=900)
 # mirror: stand-ins) grades again only the sources of homeworks that read data, for full
 # marks on the stand-ins: the untouched student notebook and the regrade do not depend on
 # where the data comes from, and a homework that reads no data runs the same there.
-OFFLINE_PASS = os.environ.get("COURSE_TEST_OFFLINE_PASS") == "1"
 
 pytestmark = pytest.mark.skipif(
     sandbox.probe() != "bwrap", reason="bubblewrap (the allow-list sandbox) is not available here"

@@ -20,7 +20,7 @@ import numpy as np
 from course_utils import config
 from course_utils.data.fetch import RemoteFile
 from course_utils.data.registry import Dataset, register
-from course_utils.io import atomic_write
+from course_utils.io import atomic_save_npz
 
 CIFAR10_CLASSES = (
     "airplane",
@@ -71,14 +71,6 @@ class ImageSet:
         labels = np.array([remap[int(v)] for v in self.labels[keep]], dtype=np.int64)
         masks = None if self.masks is None else self.masks[keep]
         return ImageSet(self.images[keep], labels, tuple(names), self.source, masks)
-
-
-def _atomic_save_npz(path: Path, **arrays) -> None:
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as fh:  # np.savez adds ".npz" to names, not to open files
-            np.savez(fh, **arrays)
-
-    atomic_write(path, write)
 
 
 def _decoded_cache(archive: Path, tag: str) -> Path:
@@ -192,7 +184,7 @@ def _load_cifar10(get, split, limit: int | None = None):
         if not cached.exists():
             python_format = _is_python_format(archive)
             arrays = (_decode_cifar_python_tar if python_format else _decode_cifar_jpg_tar)(archive)
-            _atomic_save_npz(cached, **arrays)
+            atomic_save_npz(cached, **arrays)
         with np.load(cached) as z:
             x, y = z[f"{split}_x"], z[f"{split}_y"]
     else:  # a small slice of the JPEG archive: decode just that

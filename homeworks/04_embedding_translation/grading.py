@@ -27,7 +27,7 @@ import numpy as np
 
 from course_utils import config, data
 from course_utils.grading.trusted import Ladder
-from course_utils.io import atomic_write
+from course_utils.io import atomic_save_npz
 
 # The notebook's knobs (offline): keep them in step with its parameter cell.
 SEED = 0
@@ -95,11 +95,6 @@ def _build(standin: bool, glove, brown) -> dict:
     }
 
 
-def _save_npz(tmp: Path, arrays: dict) -> None:
-    with open(tmp, "wb") as fh:  # np.savez adds ".npz" to names, not to open files
-        np.savez(fh, **arrays)
-
-
 def _cache_path(standin: bool) -> Path:
     key = json.dumps(
         {
@@ -131,7 +126,7 @@ def spaces() -> dict:
                     built = {k: stored[k] for k in stored.files}
             else:
                 built = _build(standin, glove, brown)
-                atomic_write(path, lambda tmp: _save_npz(tmp, built))
+                atomic_save_npz(path, **built)
             _SPACES.update(built, standin=standin)
         return _SPACES
 
