@@ -164,9 +164,14 @@ def cmd_nb(args) -> int:
     root = _repo_root()
     paths = nbtools.expand(args.paths) or nbtools.course_notebooks(root)
     if args.action == "sync":
+        from course_utils.grading import release
+        from course_utils.grading.notebook_format import is_lesson
+
         for p in paths:
             if nbtools.sync(p):
                 print(f"updated setup cell: {p}")
+            if p.name.endswith(nbtools.SOURCE_SUFFIX) and is_lesson(p) and release(p)[1]:
+                print(f"released the student seminar of {p}")
         return 0
     if args.action == "strip":
         for p in paths:
@@ -212,11 +217,17 @@ def cmd_release(args) -> int:
         try:
             if Path(source).is_dir():
                 written = release_folder(
-                    Path(source), key=not args.no_key, allow_weak=args.allow_weak_sandbox
+                    Path(source),
+                    key=False if args.no_key else None,
+                    allow_weak=args.allow_weak_sandbox,
                 )
             else:
                 written = [
-                    release(Path(source), key=not args.no_key, allow_weak=args.allow_weak_sandbox)
+                    release(
+                        Path(source),
+                        key=False if args.no_key else None,
+                        allow_weak=args.allow_weak_sandbox,
+                    )
                 ]
         except (FormatError, OSError, RuntimeError) as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -279,6 +290,8 @@ def cmd_check(args) -> int:
     except (FormatError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if _is_seminar(Path(args.notebook)):
+        return _report_seminar(result)
     width = max([len(t["id"]) for t in result.tests] + [4])
     print(f"{'test':<{width}}  points   status   details")
     for t in result.tests:
@@ -298,6 +311,35 @@ def cmd_check(args) -> int:
             print(f"  - {change}")
     auto = result.max_score - manual
     return 0 if result.score >= auto else 1
+
+
+def _is_seminar(path: Path) -> bool:
+    """A lesson's seminar (or its source): exercise checks without points."""
+    import nbformat
+
+    from course_utils.grading.notebook_format import is_lesson
+
+    try:
+        meta = nbformat.read(path, as_version=4).metadata.get("course") or {}
+    except (OSError, ValueError):
+        return False
+    return bool(meta.get("seminar")) or is_lesson(path)
+
+
+def _report_seminar(result) -> int:
+    """Which exercises pass: one line per check cell, then the count."""
+    checks = [t for t in result.tests if t["status"] != "manual"]
+    width = max([len(t["id"]) for t in checks] + [5])
+    print(f"{'check':<{width}}  status   details")
+    for t in checks:
+        print(f"{t['id']:<{width}}  {t['status']:<8} {t['message'][:90]}")
+    passed = sum(t["status"] == "passed" for t in checks)
+    print(f"\nexercise checks passed: {passed} / {len(checks)}")
+    if result.changes:
+        print("\nCells you changed or added (they ran as you wrote them):")
+        for change in result.changes:
+            print(f"  - {change}")
+    return 0 if checks and passed == len(checks) else 1
 
 
 def cmd_manual(args) -> int:
@@ -448,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-key",
         action="store_true",
         help="write the student notebook only, not the answer key of the trusted "
-        "checks (which runs the reference solution in the sandbox)",
+        "checks (which runs the reference solution in the sandbox); lessons have no key",
     )
     rel.add_argument(
         "--allow-weak-sandbox",
@@ -478,7 +520,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gr.set_defaults(func=cmd_grade)
 
-    ck = sub.add_parser("check", help="self-check a homework notebook with its public tests")
+    ck = sub.add_parser(
+        "check",
+        help="self-check a homework with its public tests, or a seminar with its exercise checks",
+    )
     ck.add_argument("notebook")
     ck.add_argument("--cell-timeout", type=float, default=300.0)
     ck.set_defaults(func=cmd_check)

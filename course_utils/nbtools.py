@@ -48,13 +48,41 @@ def expand(paths: list[str]) -> list[Path]:
     return out
 
 
+SOURCE_SUFFIX = ".source.ipynb"
+
+
+def source_of(path: Path) -> Path:
+    """Where the instructor source of a (student) notebook would be."""
+    path = Path(path)
+    if path.name.endswith(SOURCE_SUFFIX):
+        return path
+    return path.with_name(path.name[: -len(".ipynb")] + SOURCE_SUFFIX)
+
+
+def is_generated(path: Path) -> bool:
+    """A student version that ``course release`` writes from a source beside it."""
+    path = Path(path)
+    return not path.name.endswith(SOURCE_SUFFIX) and source_of(path).is_file()
+
+
 def course_notebooks(root: Path) -> list[Path]:
-    """Lesson notebooks (``notebooks/<track>/NN_topic.ipynb``)."""
-    return find_notebooks(root, ("notebooks",))
+    """Lessons as they run (``notebooks/<track>/NN_topic...``): the instructor source
+    ``NN_topic.source.ipynb`` with its solutions, not the student seminar generated from
+    it; a lesson without a source is its ``NN_topic.ipynb``."""
+    return [p for p in find_notebooks(root, ("notebooks",)) if not is_generated(p)]
+
+
+def seminars(root: Path) -> list[Path]:
+    """The generated student seminars (each beside its lesson source)."""
+    return [p for p in find_notebooks(root, ("notebooks",)) if is_generated(p)]
 
 
 def problems(path: Path) -> list[str]:
-    """Convention violations of one lesson notebook (empty when it is fine)."""
+    """Convention violations of one lesson notebook (empty when it is fine). A
+    generated student seminar is checked as its source: it must be what the source
+    releases now."""
+    if is_generated(path):
+        return stale_release(source_of(path))
     nb = nbformat.read(path, as_version=4)
     found = []
     cells = nb.cells
@@ -70,27 +98,34 @@ def problems(path: Path) -> list[str]:
         if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
             found.append(f"{path}: cell {i} has saved outputs (run `course nb strip`)")
             break
-    return found + dead_cells(path, nb)
+    return found + dead_cells(path, nb) + stale_release(path)
 
 
 def stale_release(path: Path) -> list[str]:
-    """For a homework source: the committed student notebook and answer key must be what
-    `course release` writes from it now (the key is checked by its recorded hash)."""
+    """For a source (lesson or homework): the committed student notebook must be what
+    `course release` writes from it now; for a homework, the answer key too (checked
+    by its recorded hash)."""
     path = Path(path)
-    if not path.name.endswith(".source.ipynb"):
+    if not path.name.endswith(SOURCE_SUFFIX):
         return []
     from course_utils.grading.grade import trust_table
-    from course_utils.grading.notebook_format import FormatError, student_path
+    from course_utils.grading.notebook_format import FormatError, is_lesson, student_path
     from course_utils.grading.release import student_notebook
 
     student = student_path(path)
     found = []
+    try:
+        released = nbformat.writes(student_notebook(path)) + "\n"
+    except FormatError as err:  # its message names the file
+        return [str(err).splitlines()[0]]
     if not student.exists():
         found.append(f"{path}: no student version {student.name} (run `course release {path}`)")
-    elif student.read_text() != nbformat.writes(student_notebook(path)) + "\n":
+    elif student.read_text() != released:
         found.append(
             f"{student}: stale, not what the source releases (run `course release {path}`)"
         )
+    if is_lesson(path):
+        return found
     try:
         trust_table(path)
     except (FormatError, FileNotFoundError, ValueError) as err:
@@ -120,12 +155,16 @@ BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
 
 
 def badge_path(path: Path) -> str:
-    """A notebook's path in the repository, as its Colab badge names it."""
-    parts = Path(path).resolve().parts
+    """A notebook's path in the repository, as its Colab badge names it (for a
+    ``.source.ipynb``, the student version ``course release`` makes from it)."""
+    path = Path(path)
+    if path.name.endswith(".source.ipynb"):  # the badge opens the generated student version
+        path = path.with_name(path.name[: -len(".source.ipynb")] + ".ipynb")
+    parts = path.resolve().parts
     for top in ("notebooks", "homeworks"):
         if top in parts:
             return "/".join(parts[len(parts) - 1 - parts[::-1].index(top) :])
-    return Path(path).name
+    return path.name
 
 
 def _sync_badge(nb, path: Path) -> bool:

@@ -24,9 +24,12 @@ def test_there_are_notebooks():
 def test_notebook_conventions(path):
     assert nbtools.problems(path) == []
     rel = path.relative_to(ROOT)
-    assert re.fullmatch(r"notebooks/(nlp|rl|vision)/\d\d_[a-z0-9_]+\.ipynb", str(rel)), rel
+    assert re.fullmatch(r"notebooks/(nlp|rl|vision)/\d\d_[a-z0-9_]+(\.source)?\.ipynb", str(rel)), (
+        rel
+    )
     header = nbformat.read(path, as_version=4).cells[0].source
-    assert str(rel) in header, "the Colab badge must point at this notebook"
+    # a source's badge opens the student seminar released from it
+    assert nbtools.badge_path(path) in header, "the Colab badge must point at this notebook"
     for word in ("small", "full"):
         assert word in header.lower(), f"the header must state the runtime in {word} mode"
 

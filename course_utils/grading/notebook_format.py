@@ -328,6 +328,13 @@ def homework_name(source_path: Path) -> str:
     return name[: -len(".ipynb")] if name.endswith(".ipynb") else Path(name).stem
 
 
+def is_lesson(path: Path) -> bool:
+    """A lesson (``notebooks/<track>/NN_topic[.source].ipynb``): its source releases a
+    student seminar, whose check cells carry no points and need no answer key."""
+    path = Path(path).resolve()
+    return path.parent.parent.name == "notebooks"
+
+
 def student_path(source_path: Path) -> Path:
     """Where ``course release`` writes the student version of a source notebook.
 

@@ -23,6 +23,7 @@ from course_utils.grading.notebook_format import (
     cell_checksum,
     check_releasable,
     homework_name,
+    is_lesson,
     read_source,
     strip_hidden,
     strip_solution,
@@ -70,16 +71,24 @@ def student_notebook(source_path: Path):
         "role": "student",
         "grade_ids": [c.grade_id for c in cells if c.grade_id],
     }
+    if is_lesson(source_path):
+        out.metadata["course"]["seminar"] = True  # exercise checks, no points
     if ladder_ids:
         out.metadata["course"]["ladders"] = ladder_ids  # judged by the grader only
     return out
 
 
-def release(source_path: Path, key: bool = True, allow_weak: bool = False) -> tuple[Path, bool]:
+def release(
+    source_path: Path, key: bool | None = None, allow_weak: bool = False
+) -> tuple[Path, bool]:
     """Write the student notebook (and, with ``key``, the answer key when it is missing
     or stale); return (the notebook's path, whether anything changed). AUTOTEST
-    directives are expanded first (in the sandbox), ``key`` or not."""
+    directives are expanded first (in the sandbox), ``key`` or not. ``key=None``: a key
+    for a homework, none for a lesson (its seminar checks run in the student's kernel
+    and carry no points)."""
     source_path = Path(source_path)
+    if key is None:
+        key = not is_lesson(source_path)
     _, raw_cells = read_source(source_path, expand=False)
     autotests_changed = False
     if any(c.autotest for c in raw_cells):
@@ -102,7 +111,7 @@ def release(source_path: Path, key: bool = True, allow_weak: bool = False) -> tu
 
 
 def release_folder(
-    folder: Path, key: bool = True, allow_weak: bool = False
+    folder: Path, key: bool | None = None, allow_weak: bool = False
 ) -> list[tuple[Path, bool]]:
     """Release every source notebook of an assignment folder and copy its data files
     beside the student notebooks; return (path, changed) for each file written."""
