@@ -1,4 +1,4 @@
-"""course_utils.classify and `course classify`: checkpoint format, labelling a folder, CLI errors."""
+"""course_utils.vision.classify and `course classify`: checkpoint format, labelling a folder, CLI errors."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ from PIL import Image
 from torch import nn
 from torchvision.models import get_model
 
-from course_utils import cli
-from course_utils.classify import (
+from course_utils.tools import cli
+from course_utils.vision.classify import (
     CheckpointError,
     classify_folder,
     find_head,
     load_classifier,
     save_classifier,
 )
-from course_utils.images import NoImagesError, UnreadableImageError
+from course_utils.vision.images import NoImagesError, UnreadableImageError
 
 SIZE = 32
 
@@ -232,7 +232,7 @@ def test_cli_skip_unreadable_records_errors(checkpoint, folder, tmp_path):
 def test_console_script_end_to_end(checkpoint, folder, tmp_path):
     """The installed `course` entry point, in a fresh process, with its progress bar."""
     out = tmp_path / "labels.json"
-    exe = [sys.executable, "-m", "course_utils.cli"]
+    exe = [sys.executable, "-m", "course_utils.tools.cli"]
     done = subprocess.run(
         exe + ["classify", str(folder), "--model", str(checkpoint[0]), "--out", str(out)],
         capture_output=True,

@@ -301,7 +301,7 @@ def test_first_download_is_trusted_then_verified(
 )
 def test_notebook_runs_in_small_mode_on_flickr8k(tmp_path, monkeypatch):
     """Notebook vision/06 with COURSE_CAPTION_DATA=flickr8k on a fake mirror of 60 photos."""
-    from course_utils import nbtools
+    from course_utils.tools import notebooks as nbtools
 
     root = tmp_path / "mirror"
     make_fake_flickr8k(root / "flickr8k", n_train=40, n_valid=10, n_test=10)

@@ -9,10 +9,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import nbtools, scaffold
-from course_utils.cli import main
-from course_utils.grading import Limits, grade, sandbox
-from course_utils.grading.notebook_format import student_path
+from course_utils.tools import notebooks as nbtools
+from course_utils.tools import scaffold
+from course_utils.tools.cli import main
+from course_utils.tools.grading import Limits, grade, sandbox
+from course_utils.tools.grading.notebook_format import student_path
 from tests.conftest import ROOT
 
 RUFF = Path(sys.executable).parent / "ruff"
@@ -74,7 +75,7 @@ def test_new_homework_releases_and_meets_the_invariants(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_SMALL", "1")
     source = scaffold.new_homework(tmp_path, "09_standardize")
     _ruff_clean(source)
-    from course_utils.grading import release
+    from course_utils.tools.grading import release
 
     release(source)
     assert nbtools.stale_release(source) == []
@@ -113,7 +114,7 @@ def test_new_dataset_is_registered_and_its_tests_pass(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(repo), "COURSE_SMALL": "1"}
     env.pop("COURSE_DATA", None)
     listed = subprocess.run(
-        [sys.executable, "-m", "course_utils.cli", "data", "list"],
+        [sys.executable, "-m", "course_utils.tools.cli", "data", "list"],
         cwd=repo,
         env=env,
         capture_output=True,

@@ -13,8 +13,8 @@ import re
 import nbformat
 import pytest
 
-from course_utils import nbtools
-from course_utils.grading.notebook_format import parse, student_path
+from course_utils.tools import notebooks as nbtools
+from course_utils.tools.grading.notebook_format import parse, student_path
 from tests.conftest import OFFLINE_PASS, ROOT
 
 LESSONS = nbtools.course_notebooks(ROOT)
@@ -123,7 +123,7 @@ def test_stated_figure_check_catches_a_wrong_number(tmp_path):
 def test_untouched_student_seminar_passes_no_check(path):
     """`course check` on the student version: every exercise check fails (the stubs
     raise), and the checks it reports are the source's."""
-    from course_utils.grading import check
+    from course_utils.tools.grading import check
 
     result = check(student_path(path), cell_timeout=120)
     checks = {t["id"]: t["status"] for t in result.tests}

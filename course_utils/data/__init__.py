@@ -47,7 +47,7 @@ def note_standin(name: str, what: str) -> None:
     """Record that ``name`` was replaced by a stand-in (called by the loaders)."""
     for used in _WATCHERS:
         used.append((name, what))
-    from course_utils.notebook import record_run
+    from course_utils.session import record_run
 
     record_run({"standin": name, "what": what})
 

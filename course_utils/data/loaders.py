@@ -493,7 +493,7 @@ _UD_URLS = (
 
 
 def _load_ud(get, split, fields=("form", "upos")):
-    from course_utils.corpora import read_conllu
+    from course_utils.text.corpora import read_conllu
 
     return read_conllu(get(split), fields=fields)
 
@@ -633,7 +633,7 @@ register(
 
 # ------------------------------------------------------------- questions-words
 def _load_questions_words(get, split, sections=None, lower=False):
-    from course_utils.corpora import read_analogies
+    from course_utils.text.corpora import read_analogies
 
     return read_analogies(sections=sections, lower=lower)
 

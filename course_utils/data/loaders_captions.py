@@ -13,7 +13,7 @@ in a temporary folder and renamed into place when complete) and
 :class:`PhotoCaptions` opens a photo only when it is asked for
 (``split.open(i)``, ``split.paths[i]``, or ``split.images[lo:hi]``, which
 decodes and resizes just those rows: the contract of
-:func:`course_utils.feature_store.extract_features`).
+:func:`course_utils.vision.feature_store.extract_features`).
 
 Splits: ``train`` (6,000 names), ``valid`` (1,000) and ``test`` (1,000) from
 the official lists. Real-world quirks are tolerated: the token file names one

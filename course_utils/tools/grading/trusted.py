@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_utils.grading import checks
+from course_utils.tools.grading import checks
 
 INSTRUCTOR_MODULE = "grading.py"
 SANDBOX_DATA = "/course/data"  # where the data view appears inside the sandbox
@@ -99,7 +99,7 @@ class Session:
         if left <= 0:
             raise LadderError("the notebook time limit was reached")
         code = (
-            "__import__('course_utils.grading.checks', fromlist=['_'])"
+            "__import__('course_utils.tools.grading.checks', fromlist=['_'])"
             f".call_and_submit({token!r}, {target!r})"
         )
         run = self._kernel.execute(code, left, silent=True)

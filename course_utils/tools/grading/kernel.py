@@ -29,7 +29,7 @@ import nbformat
 from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
-from course_utils.grading import sandbox as sb
+from course_utils.tools.grading import sandbox as sb
 
 # CPython 3.11's parser is not safe in parallel threads ("AST constructor recursion
 # depth mismatch" with --jobs 2): every ast.parse/literal_eval of the grader holds this.
@@ -367,7 +367,7 @@ class Kernel:
 
     def _fresh_outbox(self) -> None:
         """The checks folder, opened before the kernel can touch it."""
-        from course_utils.grading import checks
+        from course_utils.tools.grading import checks
 
         if self.outbox is not None:
             self.outbox.close()
@@ -454,9 +454,9 @@ class Kernel:
         )
 
     def snapshot(self, extra_modules=()) -> None:
-        """Take the integrity snapshot (:mod:`course_utils.grading.integrity`): run
+        """Take the integrity snapshot (:mod:`course_utils.tools.grading.integrity`): run
         once per kernel, after the instructor's setup cells and before any answer."""
-        from course_utils.grading import integrity
+        from course_utils.tools.grading import integrity
 
         source = integrity.snapshot_source(self.restore_name, extra_modules)
         # restore() answers with the nonce first, as the hook reset does

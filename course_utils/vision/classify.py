@@ -35,8 +35,8 @@ import torch
 from torch import nn
 
 from course_utils import config
-from course_utils.images import NoImagesError, UnreadableImageError, list_images, open_image
 from course_utils.io import atomic_write
+from course_utils.vision.images import NoImagesError, UnreadableImageError, list_images, open_image
 
 __all__ = [
     "CheckpointError",
@@ -198,7 +198,7 @@ def load_classifier(path, device=None) -> Classifier:
             else type(state).__name__
         )
         raise CheckpointError(
-            f"{path} is not a classifier checkpoint written by course_utils.classify.save_classifier "
+            f"{path} is not a classifier checkpoint written by course_utils.vision.classify.save_classifier "
             f"(found {what}; expected format {FORMAT!r})"
         )
     if state.get("version") != VERSION:
@@ -253,10 +253,10 @@ def classify_folder(
 
     Returns ``{file name: {"label": class name, "probability": softmax of that
     class}}`` (file names relative to ``folder``, sorted). An unreadable image
-    raises :class:`~course_utils.images.UnreadableImageError` naming the file,
+    raises :class:`~course_utils.vision.images.UnreadableImageError` naming the file,
     unless ``skip_unreadable``: then it is left out and listed under the extra
     key ``"errors"`` (``{file name: reason}``). An empty folder raises
-    :class:`~course_utils.images.NoImagesError`."""
+    :class:`~course_utils.vision.images.NoImagesError`."""
     from course_utils.train import _progress_bar
 
     if batch_size < 1:

@@ -25,7 +25,7 @@ and the target ``y`` carries no gradient.
 
 Then, in the notebook::
 
-    from course_utils import dqn_checks
+    from course_utils.rl import checks as dqn_checks
     dqn_checks.run_all(compute_td_loss)                    # DQN and double DQN
     dqn_checks.run_all(compute_td_loss, double_dqn=False)  # if you wrote only DQN
 

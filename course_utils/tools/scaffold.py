@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.notebook import colab_badge, setup_cell_source
+from course_utils.tools.templates import colab_badge, setup_cell_source
 
 TRACKS = ("nlp", "rl", "vision")
 _NAME = re.compile(r"\d\d_[a-z0-9]+(?:_[a-z0-9]+)*")
@@ -138,7 +138,7 @@ minute on 2 CPU cores; full mode to be measured. Check your work with
 `course check {name}.ipynb` before you submit."""
     instructor = """import numpy as np
 
-from course_utils.grading.checks import submit"""
+from course_utils.tools.grading.checks import submit"""
     task = """## 1. Standardise (1 point)
 
 `standardize(x)` returns `x` shifted to mean 0 and scaled to standard deviation 1 (a

@@ -298,7 +298,7 @@ def read_source(path: Path, expand: bool = True):
     """Read and validate a source notebook (any file name); return (notebook, cells).
 
     Test cells with AUTOTEST directives come expanded (``expand``) from the expansion
-    ``course release`` wrote beside the source (:mod:`course_utils.grading.autotest`);
+    ``course release`` wrote beside the source (:mod:`course_utils.tools.grading.autotest`);
     a missing or stale expansion is an error: a directive is never run as a comment."""
     path = Path(path)
     try:
@@ -315,7 +315,7 @@ def read_source(path: Path, expand: bool = True):
     except FormatError as exc:
         raise FormatError(f"{path}: {exc}") from None
     if expand and any(c.autotest for c in cells):
-        from course_utils.grading import autotest
+        from course_utils.tools.grading import autotest
 
         nb, cells = autotest.apply(path, nb, cells)
     return nb, cells

@@ -194,7 +194,7 @@ def kernel_command(
         sys.executable,
         "-P",
         "-m",
-        "course_utils.grading.sandbox",
+        "course_utils.tools.grading.sandbox",
         "--spec",
         str(spec_file),
         "--",

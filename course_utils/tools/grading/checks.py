@@ -5,7 +5,7 @@ Student code runs in the kernel and can change anything there (the functions a
 test calls, the objects it compares, ``numpy.allclose`` itself). So a hidden test
 does not decide inside the kernel. It *sends values out*::
 
-    from course_utils.grading.checks import submit
+    from course_utils.tools.grading.checks import submit
     submit("idf_zero_counts", compute_idf(np.zeros((4, 2))))
 
 and the grader compares them, in its own process, with the answer key that

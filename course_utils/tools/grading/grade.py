@@ -8,7 +8,7 @@ For each submission the grader
 2. rebuilds the notebook from the trusted source, taking from the submission only the
    code of the answer cells, matched by ``grade_id``: edited, deleted or added test
    cells make no difference;
-3. runs it in a fresh kernel in the sandbox (:mod:`course_utils.grading.sandbox`),
+3. runs it in a fresh kernel in the sandbox (:mod:`course_utils.tools.grading.sandbox`),
    cell by cell, with a per-cell and a per-notebook time limit; after a timeout or a
    kernel death it restarts the kernel, replays the cells that had run and carries
    on with the next question;
@@ -36,12 +36,13 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.grading import assignment, trusted
-from course_utils.grading import checks as ck
-from course_utils.grading import sandbox as sb
-from course_utils.grading.kernel import AST_LOCK as _AST_LOCK
-from course_utils.grading.kernel import CellRun, Kernel
-from course_utils.grading.notebook_format import (
+from course_utils.io import atomic_write
+from course_utils.tools.grading import assignment, trusted
+from course_utils.tools.grading import checks as ck
+from course_utils.tools.grading import sandbox as sb
+from course_utils.tools.grading.kernel import AST_LOCK as _AST_LOCK
+from course_utils.tools.grading.kernel import CellRun, Kernel
+from course_utils.tools.grading.notebook_format import (
     ANSWER_KINDS,
     BEGIN_HIDDEN,
     END_HIDDEN,
@@ -60,7 +61,6 @@ from course_utils.grading.notebook_format import (
     strip_solution,
     student_path,
 )
-from course_utils.io import atomic_write
 
 GRADER_VERSION = "3"
 MAX_SUBMISSION_BYTES = 200 * 2**20
@@ -352,9 +352,9 @@ def split_test(source: str) -> tuple[str, str]:
 
 def scan(code: str) -> list[str]:
     """Flags for a human: the kernel-machinery patterns above and the static checks of
-    :func:`course_utils.grading.integrity.scan` (patched libraries, lying classes,
+    :func:`course_utils.tools.grading.integrity.scan` (patched libraries, lying classes,
     frames and gc, large literal tables, paths outside the work folder)."""
-    from course_utils.grading import integrity
+    from course_utils.tools.grading import integrity
 
     found = [why for pattern, why in SUSPICIOUS.items() if re.search(pattern, code)]
     for flag in integrity.scan(code):
@@ -893,7 +893,7 @@ def load_key(source_path: Path, cells: list[Cell] | None = None) -> dict:
 
 
 def manual_items(source_cells: list[Cell], match: Match) -> list[dict]:
-    """What a person grades in this submission (:mod:`course_utils.grading.manual`):
+    """What a person grades in this submission (:mod:`course_utils.tools.grading.manual`):
     the student's answer beside the rubric (the source cell) and the points."""
     items = []
     for c in source_cells:
@@ -1182,7 +1182,7 @@ def _feedback_markdown(result: Result) -> str:
 
 def apply_manual(result: Result, stem: str, grades: dict) -> Result:
     """The result with the points and comments a person gave (``grades``: the manual
-    store, :func:`course_utils.grading.manual.load`). A grade given to an answer that
+    store, :func:`course_utils.tools.grading.manual.load`). A grade given to an answer that
     has changed since (another submission) does not count."""
     current = {m["id"]: m for m in result.manual}
     tests = []
@@ -1220,7 +1220,7 @@ def write_reports(out_dir: Path) -> list[Result]:
     """Rewrite ``gradebook.csv`` (a row per submitted notebook), ``totals.csv`` (a row
     per student) and ``feedback/`` from the results and the manual grades; return the
     results with the manual points added."""
-    from course_utils.grading import manual
+    from course_utils.tools.grading import manual
 
     out_dir = Path(out_dir)
     grades = manual.load(out_dir)

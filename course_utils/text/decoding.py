@@ -35,7 +35,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["Hypothesis", "beam_search", "greedy_decode", "length_penalty"]
+__all__ = ["Hypothesis", "beam_search", "decoder_step", "greedy_decode", "length_penalty"]
 
 StepFn = Callable[[list[int], Any], tuple[Any, Any]]
 

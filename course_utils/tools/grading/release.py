@@ -16,7 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.grading.notebook_format import (
+from course_utils.io import atomic_write
+from course_utils.tools.grading.notebook_format import (
     ANSWER_KINDS,
     LOCKED_KINDS,
     FormatError,
@@ -29,7 +30,6 @@ from course_utils.grading.notebook_format import (
     strip_solution,
     student_path,
 )
-from course_utils.io import atomic_write
 
 
 def student_notebook(source_path: Path):
@@ -63,7 +63,7 @@ def student_notebook(source_path: Path):
             cell.metadata["editable"] = False
         else:
             cell.metadata.pop("editable", None)  # answers stay editable
-    from course_utils.grading import trusted
+    from course_utils.tools.grading import trusted
 
     ladder_ids = sorted(trusted.ladders(trusted.instructor_module(source_path)))
     out.metadata["course"] = {
@@ -92,14 +92,14 @@ def release(
     _, raw_cells = read_source(source_path, expand=False)
     autotests_changed = False
     if any(c.autotest for c in raw_cells):
-        from course_utils.grading import autotest
-        from course_utils.grading.grade import _level
+        from course_utils.tools.grading import autotest
+        from course_utils.tools.grading.grade import _level
 
         _, autotests_changed = autotest.write(source_path, _level(allow_weak))
     text = nbformat.writes(student_notebook(source_path)) + "\n"  # validates first
     key_changed = False
     if key:
-        from course_utils.grading.grade import write_key
+        from course_utils.tools.grading.grade import write_key
 
         _, key_changed = write_key(source_path, allow_weak=allow_weak)
     target = student_path(source_path)
@@ -115,7 +115,7 @@ def release_folder(
 ) -> list[tuple[Path, bool]]:
     """Release every source notebook of an assignment folder and copy its data files
     beside the student notebooks; return (path, changed) for each file written."""
-    from course_utils.grading import assignment
+    from course_utils.tools.grading import assignment
 
     folder = Path(folder)
     written = [

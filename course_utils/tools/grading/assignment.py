@@ -18,7 +18,7 @@ import json
 import shutil
 from pathlib import Path
 
-from course_utils.grading.notebook_format import SOURCE_SUFFIX, FormatError
+from course_utils.tools.grading.notebook_format import SOURCE_SUFFIX, FormatError
 
 MAX_DATA_BYTES = 512 * 2**20  # what an assignment's data files may add up to
 TRUSTED_FILES = ("grading.py", "autotests.yml", "tests.yml")

@@ -159,13 +159,13 @@ def _repo_root() -> Path:
 
 
 def cmd_nb(args) -> int:
-    from course_utils import nbtools
+    from course_utils.tools import notebooks as nbtools
 
     root = _repo_root()
     paths = nbtools.expand(args.paths) or nbtools.course_notebooks(root)
     if args.action == "sync":
-        from course_utils.grading import release
-        from course_utils.grading.notebook_format import is_lesson
+        from course_utils.tools.grading import release
+        from course_utils.tools.grading.notebook_format import is_lesson
 
         for p in paths:
             if nbtools.sync(p):
@@ -192,7 +192,7 @@ def cmd_nb(args) -> int:
 def cmd_run(args) -> int:
     from tqdm.auto import tqdm
 
-    from course_utils import nbtools
+    from course_utils.tools import notebooks as nbtools
 
     root = _repo_root()
     out = Path(args.out)
@@ -209,8 +209,8 @@ def cmd_run(args) -> int:
 
 
 def cmd_release(args) -> int:
-    from course_utils.grading import FormatError, release
-    from course_utils.grading.release import release_folder
+    from course_utils.tools.grading import FormatError, release
+    from course_utils.tools.grading.release import release_folder
 
     status = 0
     for source in args.sources:
@@ -246,8 +246,8 @@ def cmd_release(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from course_utils.grading import FormatError, Limits, grade
-    from course_utils.grading.notebook_format import homework_name
+    from course_utils.tools.grading import FormatError, Limits, grade
+    from course_utils.tools.grading.notebook_format import homework_name
 
     limits = Limits(
         cell_timeout=args.cell_timeout,
@@ -283,7 +283,7 @@ def cmd_grade(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from course_utils.grading import FormatError, check
+    from course_utils.tools.grading import FormatError, check
 
     try:
         result = check(Path(args.notebook), cell_timeout=args.cell_timeout)
@@ -317,7 +317,7 @@ def _is_seminar(path: Path) -> bool:
     """A lesson's seminar (or its source): exercise checks without points."""
     import nbformat
 
-    from course_utils.grading.notebook_format import is_lesson
+    from course_utils.tools.grading.notebook_format import is_lesson
 
     try:
         meta = nbformat.read(path, as_version=4).metadata.get("course") or {}
@@ -343,11 +343,11 @@ def _report_seminar(result) -> int:
 
 
 def cmd_manual(args) -> int:
-    from course_utils.grading import manual
+    from course_utils.tools.grading import manual
 
     def on_save(out: Path) -> None:  # rewrite gradebook and feedback with the new points
         try:
-            from course_utils.grading.grade import write_reports
+            from course_utils.tools.grading.grade import write_reports
         except ImportError:  # a grader without reports of manual grades
             return
         write_reports(out)
@@ -361,8 +361,8 @@ def cmd_manual(args) -> int:
 
 
 def cmd_classify(args) -> int:
-    from course_utils.classify import CheckpointError, classify_folder, write_json_atomic
-    from course_utils.images import NoImagesError, UnreadableImageError
+    from course_utils.vision.classify import CheckpointError, classify_folder, write_json_atomic
+    from course_utils.vision.images import NoImagesError, UnreadableImageError
 
     try:
         labels = classify_folder(
@@ -401,7 +401,7 @@ def cmd_classify(args) -> int:
 
 
 def cmd_new(args) -> int:
-    from course_utils import scaffold
+    from course_utils.tools import scaffold
 
     root = _repo_root()
     try:
@@ -423,7 +423,7 @@ def cmd_new(args) -> int:
     if args.no_release:
         print(f"next: `course release {source.relative_to(root)}` (student version and key)")
         return 0
-    from course_utils.grading import FormatError, release
+    from course_utils.tools.grading import FormatError, release
 
     try:
         student, _ = release(source)
@@ -549,7 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
         "classify",
         help="label every image of a folder with a saved classifier",
         description="Label every image in FOLDER with a classifier checkpoint written by "
-        "course_utils.classify.save_classifier and write a JSON file "
+        "course_utils.vision.classify.save_classifier and write a JSON file "
         '{"file name": {"label": ..., "probability": ...}} (probability: the softmax of the '
         "chosen class). Exit code 2 with a message for a missing or invalid checkpoint, a "
         "missing or empty folder, or an unreadable image (unless --skip-unreadable).",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.notebook import SETUP_MARKER, colab_badge, setup_cell_source
+from course_utils.tools.templates import SETUP_MARKER, colab_badge, setup_cell_source
 
 NOTEBOOK_DIRS = ("notebooks", "homeworks")
 
@@ -108,9 +108,9 @@ def stale_release(path: Path) -> list[str]:
     path = Path(path)
     if not path.name.endswith(SOURCE_SUFFIX):
         return []
-    from course_utils.grading.grade import trust_table
-    from course_utils.grading.notebook_format import FormatError, is_lesson, student_path
-    from course_utils.grading.release import student_notebook
+    from course_utils.tools.grading.grade import trust_table
+    from course_utils.tools.grading.notebook_format import FormatError, is_lesson, student_path
+    from course_utils.tools.grading.release import student_notebook
 
     student = student_path(path)
     found = []
@@ -332,12 +332,12 @@ def write_index(results: list[RunResult], out_dir: Path, small: bool) -> Path:
 _DATA_MODULES = {"course_utils.data", "course_utils.pretrained"}
 # where the settings are read and the notebook set up: every module imports them, and
 # they open no data themselves
-# (course_utils.grading: the grader's package; a homework's own grading.py, which may
+# (course_utils.tools.grading: the grader's package; a homework's own grading.py, which may
 # read held-out data, is scanned instead)
-_NEUTRAL_MODULES = {"course_utils", "course_utils.config", "course_utils.notebook"}
+_NEUTRAL_MODULES = {"course_utils", "course_utils.config", "course_utils.session"}
 # the grader's package: a homework's own grading.py, which may read held-out data, is
 # scanned instead
-_NEUTRAL_PACKAGE = "course_utils.grading"
+_NEUTRAL_PACKAGE = "course_utils.tools.grading"
 _DATA_CODE = re.compile(
     r"\bnltk\b|from_pretrained|\btorchvision\.(?:datasets|models)\b|"
     r"\bhuggingface_hub\b|\bdatasets\b\s*import|\bload_dataset\b|\bCOURSE_DATA\b|"
@@ -373,7 +373,7 @@ def _imported_course_modules(code: str, package: str = "course_utils") -> set[st
 
 
 def _module_file(name: str) -> Path | None:
-    base = Path(__file__).resolve().parent.joinpath(*name.split(".")[1:])
+    base = Path(__file__).resolve().parents[1].joinpath(*name.split(".")[1:])
     for cand in (base.with_suffix(".py"), base / "__init__.py"):
         if cand.is_file():
             return cand

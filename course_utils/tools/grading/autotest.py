@@ -33,7 +33,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from course_utils.grading.notebook_format import (
+from course_utils.io import atomic_write
+from course_utils.tools.grading.notebook_format import (
     AUTOTEST,
     Cell,
     FormatError,
@@ -41,7 +42,6 @@ from course_utils.grading.notebook_format import (
     homework_name,
     read_trusted_json,
 )
-from course_utils.io import atomic_write
 
 FORMAT = 1
 SPEC_NAMES = ("autotests.yml", "tests.yml")
@@ -129,10 +129,10 @@ def _text(run) -> str:
 
 def expand(source_path: Path, nb, cells: list[Cell], level: str, limits=None) -> dict:
     """Run the source and expand every directive; return ``{grade_id: expanded source}``."""
-    from course_utils.grading import assignment
-    from course_utils.grading import sandbox as sb
-    from course_utils.grading.grade import kernel_env
-    from course_utils.grading.kernel import Kernel
+    from course_utils.tools.grading import assignment
+    from course_utils.tools.grading import sandbox as sb
+    from course_utils.tools.grading.grade import kernel_env
+    from course_utils.tools.grading.kernel import Kernel
 
     spec, _ = load_spec(source_path, nb)
     limits = limits or sb.Limits()
@@ -213,7 +213,7 @@ def _digests(source_path: Path, nb) -> dict:
 def write(source_path: Path, level: str, limits=None) -> tuple[Path, bool]:
     """Write the expansion when the source has directives and it is missing or stale;
     return (its path, whether it changed)."""
-    from course_utils.grading.notebook_format import read_source
+    from course_utils.tools.grading.notebook_format import read_source
 
     source_path = Path(source_path)
     nb, cells = read_source(source_path, expand=False)
