@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from course_utils.data.loaders_vision import ImageSet
+from course_utils.data.imagesets import ImageSet
 from course_utils.vision.images import (
     CsvImageDataset,
     NoImagesError,

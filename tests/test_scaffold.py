@@ -107,10 +107,10 @@ def test_new_dataset_is_registered_and_its_tests_pass(tmp_path):
     for name in ("pyproject.toml", "conftest.py"):
         shutil.copy(ROOT / name, repo / name)
     module, test = scaffold.new_dataset(repo, "toy_reviews")
-    assert module == repo / "course_utils" / "data" / "loaders_toy_reviews.py"
+    assert module == repo / "course_utils" / "data" / "datasets" / "toy_reviews.py"
     _ruff_clean(module)
     _ruff_clean(test)
-    _ruff_clean(repo / "course_utils" / "data" / "loaders.py")
+    _ruff_clean(repo / "course_utils" / "data" / "datasets" / "__init__.py")
     env = {**os.environ, "PYTHONPATH": str(repo), "COURSE_SMALL": "1"}
     env.pop("COURSE_DATA", None)
     listed = subprocess.run(

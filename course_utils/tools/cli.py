@@ -408,7 +408,9 @@ def cmd_new(args) -> int:
         if args.kind == "dataset":
             module, test = scaffold.new_dataset(root, args.name)
             print(f"wrote: {module.relative_to(root)}, {test.relative_to(root)}")
-            print("registered in course_utils/data/loaders.py; fill in the entry (CONTRIBUTING.md)")
+            print(
+                "listed in course_utils/data/datasets/__init__.py; fill in the entry (CONTRIBUTING.md)"
+            )
             return 0
         if args.kind == "lesson":
             path = scaffold.new_lesson(root, args.name)

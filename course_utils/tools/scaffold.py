@@ -184,26 +184,24 @@ answer key; `course grade` grades a folder of submissions (README of `homeworks/
 
 
 _DATASET = re.compile(r"[a-z][a-z0-9_]*")
-_REGISTER_LINE = (
-    "from course_utils.data import loaders_{name} as _loaders_{name}  # noqa: E402,F401  ({name})\n"
-)
 
 
 def new_dataset(root: Path, name: str) -> tuple[Path, Path]:
-    """Write ``course_utils/data/loaders_<name>.py`` (registry entry, loader, generated
-    stand-in) and ``tests/test_data_<name>.py``, and register the module explicitly at
-    the end of ``course_utils/data/loaders.py``; return the two new files."""
+    """Write ``course_utils/data/datasets/<name>.py`` (registry entry, loader, generated
+    stand-in) and ``tests/test_data_<name>.py``, and list the module in
+    ``course_utils/data/datasets/__init__.py`` (its import and ``MODULES``, in
+    alphabetical order); return the two new files."""
     if not _DATASET.fullmatch(name):
         raise ScaffoldError(
             f"expected a dataset name in lower case, digits and underscores (like "
             f"imdb_reviews), found {name!r}"
         )
     root = Path(root)
-    loaders = root / "course_utils" / "data" / "loaders.py"
-    module = loaders.with_name(f"loaders_{name}.py")
+    listing = root / "course_utils" / "data" / "datasets" / "__init__.py"
+    module = listing.with_name(f"{name}.py")
     test = root / "tests" / f"test_data_{name}.py"
-    if not loaders.is_file():
-        raise ScaffoldError(f"no {loaders}: run this in the course repository")
+    if not listing.is_file():
+        raise ScaffoldError(f"no {listing}: run this in the course repository")
     for path in (module, test):
         if path.exists():
             raise ScaffoldError(f"{path.relative_to(root)} exists already; pick another name")
@@ -221,7 +219,7 @@ import numpy as np
 import pandas as pd
 
 from course_utils.data.fetch import RemoteFile
-from course_utils.data.registry import Dataset, register
+from course_utils.data.registry import Dataset
 
 
 def _load(get, split):
@@ -239,27 +237,27 @@ def _standin(split):
     return frame, "200 GENERATED rows (label = sign of x plus noise), not the real data"
 
 
-{name.upper()} = register(
-    Dataset(
-        name="{name}",
-        description="one line: what a row is, the columns, how many rows",
-        license="the licence, as the source states it",
-        homepage="https://example.org/{name}",
-        files={{
-            split: RemoteFile(
-                f"{{split}}.csv",
-                urls=(f"https://example.org/{name}/{{split}}.csv",),
-                sha256=None,  # fill in once known; None = trusted on first download
-                mirror_path=f"{name}/{{split}}.csv",
-            )
-            for split in ("train", "test")
-        }},
-        loader=_load,
-        splits=("train", "test"),
-        standin=_standin,
-        notes="Mirror layout: {name}/train.csv, {name}/test.csv.",
-    )
+{name.upper()} = Dataset(
+    name="{name}",
+    description="one line: what a row is, the columns, how many rows",
+    license="the licence, as the source states it",
+    homepage="https://example.org/{name}",
+    files={{
+        split: RemoteFile(
+            f"{{split}}.csv",
+            urls=(f"https://example.org/{name}/{{split}}.csv",),
+            sha256=None,  # fill in once known; None = trusted on first download
+            mirror_path=f"{name}/{{split}}.csv",
+        )
+        for split in ("train", "test")
+    }},
+    loader=_load,
+    splits=("train", "test"),
+    standin=_standin,
+    notes="Mirror layout: {name}/train.csv, {name}/test.csv.",
 )
+
+ENTRIES = ({name.upper()},)
 ''',
         encoding="utf-8",
     )
@@ -290,12 +288,18 @@ def test_{name}_full_mode_without_the_data_is_a_clear_error(isolated_cache, monk
 ''',
         encoding="utf-8",
     )
-    # the explicit registrations at the end of loaders.py, kept in isort's order
-    lines = loaders.read_text(encoding="utf-8").splitlines(keepends=True)
-    start = len(lines)
-    while start > 0 and lines[start - 1].startswith("from course_utils.data import loaders_"):
-        start -= 1
-    block = [*lines[start:], _REGISTER_LINE.format(name=name)]
-    block.sort(key=lambda ln: ln.split(" import ", 1)[1].split()[0].rstrip(","))
-    loaders.write_text("".join(lines[:start] + block), encoding="utf-8")
+    _list_module(listing, name)
     return module, test
+
+
+def _list_module(listing: Path, name: str) -> None:
+    """Add ``name`` to the import block and to ``MODULES`` of datasets/__init__.py, both
+    one name per line in alphabetical order."""
+    text = listing.read_text(encoding="utf-8")
+    for opener in ("from course_utils.data.datasets import (\n", "MODULES = (\n"):
+        start = text.index(opener) + len(opener)
+        end = text.index(")", start)
+        names = {line.strip().rstrip(",") for line in text[start:end].splitlines() if line.strip()}
+        block = "".join(f"    {n},\n" for n in sorted(names | {name}))
+        text = text[:start] + block + text[end:]
+    listing.write_text(text, encoding="utf-8")

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from course_utils.data.fetch import RemoteFile
-from course_utils.data.registry import Dataset, register
+from course_utils.data.registry import Dataset
 
 #: Columns every loaded frame has (the real file has these and a few more:
 #: Id, LocationRaw, SalaryRaw, SourceName).
@@ -331,21 +331,21 @@ def _load(get, split):
     return read_job_salaries(get("train"))
 
 
-JOB_SALARIES = register(
-    Dataset(
-        name="job_salaries",
-        description="Adzuna UK job ads (2013) with annual salary: Title, FullDescription, Category, "
-        "Company, LocationNormalized, ContractType, ContractTime, SalaryNormalized; about 240,000 rows",
-        license="Adzuna Job Salary Prediction competition data (Kaggle, 2013): research and education",
-        homepage="https://www.kaggle.com/c/job-salary-prediction",
-        files={"train": RemoteFile("Train_rescaled.csv", urls=(_URL,), sha256=None, size=None)},
-        loader=_load,
-        standin=lambda split: (
-            job_ads_like(5000, seed=0),
-            "5,000 GENERATED job ads whose salary follows a known rule "
-            "(course_utils.data.loaders_jobs.SALARY_EFFECTS), not Adzuna data",
-        ),
-        notes="Not in the data mirror. The file's checksum is not known offline: trusted on "
-        "first download (about 120 MB).",
-    )
+JOB_SALARIES = Dataset(
+    name="job_salaries",
+    description="Adzuna UK job ads (2013) with annual salary: Title, FullDescription, Category, "
+    "Company, LocationNormalized, ContractType, ContractTime, SalaryNormalized; about 240,000 rows",
+    license="Adzuna Job Salary Prediction competition data (Kaggle, 2013): research and education",
+    homepage="https://www.kaggle.com/c/job-salary-prediction",
+    files={"train": RemoteFile("Train_rescaled.csv", urls=(_URL,), sha256=None, size=None)},
+    loader=_load,
+    standin=lambda split: (
+        job_ads_like(5000, seed=0),
+        "5,000 GENERATED job ads whose salary follows a known rule "
+        "(course_utils.data.datasets.job_salaries.SALARY_EFFECTS), not Adzuna data",
+    ),
+    notes="Not in the data mirror. The file's checksum is not known offline: trusted on "
+    "first download (about 120 MB).",
 )
+
+ENTRIES = (JOB_SALARIES,)

@@ -13,7 +13,7 @@ sorted by frequency), which is what homework 04 does:
 from __future__ import annotations
 
 from course_utils.data.fetch import RemoteFile
-from course_utils.data.registry import Dataset, register
+from course_utils.data.registry import Dataset
 
 _BASE = "https://dl.fbaipublicfiles.com/fasttext/vectors-crawl"
 
@@ -26,24 +26,24 @@ def _load_vec(get, split, limit: int | None = None):
     return KeyedVectors.load_word2vec_format(get("vectors"), binary=False, limit=limit)
 
 
-for _lang, _name in (("uk", "Ukrainian"), ("ru", "Russian")):
-    register(
-        Dataset(
-            name=f"fasttext_{_lang}",
-            description=f"fastText {_name} word vectors (Common Crawl + Wikipedia), 300-d, "
-            "2,000,000 words, most frequent first; load(..., limit=N) reads the first N",
-            license="CC BY-SA 3.0",
-            homepage="https://fasttext.cc/docs/en/crawl-vectors.html",
-            files={
-                "vectors": RemoteFile(
-                    f"cc.{_lang}.300.vec.gz",
-                    urls=(f"{_BASE}/cc.{_lang}.300.vec.gz",),
-                    sha256=None,
-                    size=None,
-                )
-            },
-            loader=_load_vec,
-            notes="Online only (about 1.2 GB, not mirrored); the checksum is trusted on first "
-            "download. No stand-in: homework 04 uses its own labelled substitute offline.",
-        )
+ENTRIES = tuple(
+    Dataset(
+        name=f"fasttext_{lang}",
+        description=f"fastText {name} word vectors (Common Crawl + Wikipedia), 300-d, "
+        "2,000,000 words, most frequent first; load(..., limit=N) reads the first N",
+        license="CC BY-SA 3.0",
+        homepage="https://fasttext.cc/docs/en/crawl-vectors.html",
+        files={
+            "vectors": RemoteFile(
+                f"cc.{lang}.300.vec.gz",
+                urls=(f"{_BASE}/cc.{lang}.300.vec.gz",),
+                sha256=None,
+                size=None,
+            )
+        },
+        loader=_load_vec,
+        notes="Online only (about 1.2 GB, not mirrored); the checksum is trusted on first "
+        "download. No stand-in: homework 04 uses its own labelled substitute offline.",
     )
+    for lang, name in (("uk", "Ukrainian"), ("ru", "Russian"))
+)

@@ -48,7 +48,7 @@ import numpy as np
 
 from course_utils import config
 from course_utils.data.fetch import DataError, RemoteFile
-from course_utils.data.registry import Dataset, register
+from course_utils.data.registry import Dataset
 
 __all__ = [
     "FLICKR8K_SPLIT_FILES",
@@ -389,33 +389,33 @@ def _load_flickr8k(get, split, limit: int | None = None, size: int = 224, progre
     )
 
 
-FLICKR8K = register(
-    Dataset(
-        name="flickr8k",
-        description="Flickr8k: 8,000 photos with 5 captions each, splits train 6,000 / valid 1,000 / "
-        "test 1,000 (load(...) -> PhotoCaptions: .names, .paths, .captions, lazy .images at size=N, "
-        ".open(i); limit=N)",
-        license="Flickr8k terms of use (Hodosh et al. 2013): research and teaching; photos keep their "
-        "Flickr owners' rights",
-        homepage="https://hockenmaier.cs.illinois.edu/8k-pictures.html",
-        files={
-            "text": RemoteFile(
-                "Flickr8k_text.zip",
-                urls=(f"{_RELEASE}/Flickr8k_text.zip",),
-                sha256=None,
-                mirror_path="flickr8k/Flickr8k_text.zip",
-            ),
-            "images": RemoteFile(
-                "Flickr8k_Dataset.zip",
-                urls=(f"{_RELEASE}/Flickr8k_Dataset.zip",),
-                sha256=None,
-                mirror_path="flickr8k/Flickr8k_Dataset.zip",
-            ),
-        },
-        splits=tuple(FLICKR8K_SPLIT_FILES),
-        loader=_load_flickr8k,
-        notes="Online only (about 1.1 GB; not in the data mirror, which has the caption files but no "
-        "photos). Checksums unknown offline: trusted on first download. The photos are extracted "
-        "once into the cache. No stand-in: offline, notebook vision/06 uses its generated shapes.",
-    )
+FLICKR8K = Dataset(
+    name="flickr8k",
+    description="Flickr8k: 8,000 photos with 5 captions each, splits train 6,000 / valid 1,000 / "
+    "test 1,000 (load(...) -> PhotoCaptions: .names, .paths, .captions, lazy .images at size=N, "
+    ".open(i); limit=N)",
+    license="Flickr8k terms of use (Hodosh et al. 2013): research and teaching; photos keep their "
+    "Flickr owners' rights",
+    homepage="https://hockenmaier.cs.illinois.edu/8k-pictures.html",
+    files={
+        "text": RemoteFile(
+            "Flickr8k_text.zip",
+            urls=(f"{_RELEASE}/Flickr8k_text.zip",),
+            sha256=None,
+            mirror_path="flickr8k/Flickr8k_text.zip",
+        ),
+        "images": RemoteFile(
+            "Flickr8k_Dataset.zip",
+            urls=(f"{_RELEASE}/Flickr8k_Dataset.zip",),
+            sha256=None,
+            mirror_path="flickr8k/Flickr8k_Dataset.zip",
+        ),
+    },
+    splits=tuple(FLICKR8K_SPLIT_FILES),
+    loader=_load_flickr8k,
+    notes="Online only (about 1.1 GB; not in the data mirror, which has the caption files but no "
+    "photos). Checksums unknown offline: trusted on first download. The photos are extracted "
+    "once into the cache. No stand-in: offline, notebook vision/06 uses its generated shapes.",
 )
+
+ENTRIES = (FLICKR8K,)
