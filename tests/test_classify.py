@@ -122,14 +122,20 @@ def test_classify_folder_unreadable_image(checkpoint, folder):
 
 
 def test_load_classifier_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="checkpoint not found"):
+    with pytest.raises(FileNotFoundError, match="no checkpoint at"):
         load_classifier(tmp_path / "missing.pt")
     (tmp_path / "text.pt").write_text("hello")
     with pytest.raises(CheckpointError, match="not a classifier checkpoint"):
         load_classifier(tmp_path / "text.pt")
     torch.save({"model": {}}, tmp_path / "other.pt")
-    with pytest.raises(CheckpointError, match="save_classifier"):
+    with pytest.raises(CheckpointError, match="not a classifier checkpoint written by"):
         load_classifier(tmp_path / "other.pt")
+    # another kind of course checkpoint: says which kind it is
+    from course_utils import checkpoint as ckpt
+
+    ckpt.save(tmp_path / "run.pt", "training run", step=3)
+    with pytest.raises(CheckpointError, match="is a 'training run' checkpoint, expected"):
+        load_classifier(tmp_path / "run.pt")
 
 
 def test_classify_empty_or_missing_folder(checkpoint, tmp_path):
@@ -195,7 +201,7 @@ def test_cli_errors_exit_2_with_a_message(case, checkpoint, folder, tmp_path, ca
     err = capsys.readouterr().err
     assert code == 2 and not out.exists()
     expected = {
-        "missing_checkpoint": "checkpoint not found: .*nope.pt",
+        "missing_checkpoint": "no checkpoint at .*nope.pt",
         "not_a_checkpoint": "img0.png is not a classifier checkpoint",
         "empty_folder": "no image files",
         "missing_folder": "image folder not found",
@@ -247,7 +253,7 @@ def test_console_script_end_to_end(checkpoint, folder, tmp_path):
         text=True,
         timeout=120,
     )
-    assert bad.returncode == 2 and "checkpoint not found" in bad.stderr
+    assert bad.returncode == 2 and "no checkpoint at" in bad.stderr
     helptext = subprocess.run(
         exe + ["classify", "--help"], capture_output=True, text=True, timeout=60
     )

@@ -452,5 +452,5 @@ def test_load_checkpoint_errors(tmp_path):
     with pytest.raises(ValueError, match="without a replay buffer"):
         rl.load_checkpoint(path, replay_buffer=rl.ReplayBuffer(2, (1,)))
     torch.save({"weights": 1}, tmp_path / "other.pt")
-    with pytest.raises(ValueError, match="not a checkpoint"):
+    with pytest.raises(ValueError, match="not a training run checkpoint"):
         rl.load_checkpoint(tmp_path / "other.pt")

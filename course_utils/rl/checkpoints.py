@@ -10,8 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from course_utils.io import atomic_save_npz, atomic_write
+from course_utils import checkpoint
+from course_utils.io import atomic_save_npz
 from course_utils.rl.replay import ReplayBuffer
+
+KIND = "training run"  # course_utils.checkpoint kind
 
 
 def _rng_states(rngs: Mapping[str, Any] | None) -> dict:
@@ -77,7 +80,8 @@ def save_checkpoint(
     NumPy/torch generators in ``rngs``) and anything picklable in ``extra``
     (episode counters, returns so far, even a gymnasium environment).
 
-    The write is atomic: everything goes to a temporary file that then replaces
+    The file is a :mod:`course_utils.checkpoint` of kind ``"training run"``. The
+    write is atomic: everything goes to a temporary file that then replaces
     ``path`` (``os.replace``), so a run killed while saving leaves the previous
     checkpoint intact. The replay buffer, if given, goes to a separate
     ``<name>.buffer-<id>.npz`` file (written first, also atomically) that the
@@ -85,12 +89,9 @@ def save_checkpoint(
     """
     import uuid
 
-    import torch
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {
-        "format": "course_utils.rl checkpoint v1",
         "step": int(step),
         "models": {k: m.state_dict() for k, m in (models or {}).items()},
         "optimizers": {k: o.state_dict() for k, o in (optimizers or {}).items()},
@@ -103,7 +104,7 @@ def save_checkpoint(
         bstate = replay_buffer.state_dict()
         atomic_save_npz(buffer_path, **{k: np.asarray(v) for k, v in bstate.items()})
         state["buffer_file"] = buffer_path.name
-    atomic_write(path, lambda tmp: torch.save(state, tmp))
+    checkpoint.save(path, KIND, **state)
     for stale in path.parent.glob(f"{path.name}.buffer-*.npz"):  # older buffers of this checkpoint
         if stale.name != state["buffer_file"]:
             stale.unlink(missing_ok=True)
@@ -125,18 +126,10 @@ def load_checkpoint(
     Models, optimizers, named generators and the replay buffer are updated in
     place (pass the same names as when saving); the global random states are
     restored unless ``restore_rng=False``. Only load checkpoints you wrote
-    yourself: they are pickles (``torch.load(weights_only=False)``).
+    yourself: they are pickles (``checkpoint.load(trusted=True)``).
     """
-    import torch
-
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {str(path)!r}")
-    state = torch.load(path, map_location=map_location or "cpu", weights_only=False)
-    if state.get("format") != "course_utils.rl checkpoint v1":
-        raise ValueError(
-            f"{str(path)!r} is not a checkpoint written by course_utils.rl.save_checkpoint"
-        )
+    state = checkpoint.load(path, KIND, trusted=True, map_location=map_location or "cpu")
     for kind, saved, objects in (
         ("model", state["models"], models),
         ("optimizer", state["optimizers"], optimizers),

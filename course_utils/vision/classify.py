@@ -6,10 +6,9 @@ folder of images with it (the ``course classify`` command).
 >>> clf = load_classifier("cats_dogs.pt")          # needs only the file
 >>> classify_folder("photos/", "cats_dogs.pt")     # {"a.jpg": {"label": "cat", "probability": 0.97}, ...}
 
-The checkpoint is one ``torch.save`` file (loaded with ``weights_only=True``)
-holding a dict:
+The checkpoint is a :mod:`course_utils.checkpoint` of kind ``"classifier"``, version
+1 (loaded with ``weights_only=True``), holding:
 
-- ``format`` (``"course_utils.classifier"``) and ``version`` (1);
 - ``arch``: a torchvision model name (``torchvision.models.get_model``);
 - ``head``: where the new classification layer sits (``module``, a dotted name
   such as ``classifier.1``) and its shape (``in_features``, ``out_features``);
@@ -34,7 +33,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from course_utils import config
+from course_utils import checkpoint, config
+from course_utils.checkpoint import CheckpointError
 from course_utils.io import atomic_write
 from course_utils.vision.images import NoImagesError, UnreadableImageError, list_images, open_image
 
@@ -48,12 +48,10 @@ __all__ = [
     "write_json_atomic",
 ]
 
-FORMAT = "course_utils.classifier"
 VERSION = 1
 
 
-class CheckpointError(ValueError):
-    """A file that is not (or no longer) a classifier checkpoint this module can load."""
+KIND = "classifier"  # course_utils.checkpoint kind
 
 
 @dataclass
@@ -148,27 +146,27 @@ def save_classifier(
         )
     if len(set(classes)) != len(classes):
         raise ValueError(f"class names must be distinct, found {classes}")
-    state = {
-        "format": FORMAT,
-        "version": VERSION,
-        "arch": arch,
-        "head": {
+    return checkpoint.save(
+        path,
+        KIND,
+        version=VERSION,
+        arch=arch,
+        head={
             "module": head_name,
             "in_features": head.in_features,
             "out_features": head.out_features,
             "bias": head.bias is not None,
         },
-        "classes": classes,
-        "preprocessing": {
+        classes=classes,
+        preprocessing={
             "image_size": _pair(image_size),
             "mean": [float(m) for m in mean],
             "std": [float(s) for s in std],
             "interpolation": str(interpolation),
         },
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "meta": dict(meta or {}),
-    }
-    return atomic_write(path, lambda tmp: torch.save(state, tmp))
+        state_dict={k: v.detach().cpu() for k, v in model.state_dict().items()},
+        meta=dict(meta or {}),
+    )
 
 
 def load_classifier(path, device=None) -> Classifier:
@@ -179,33 +177,7 @@ def load_classifier(path, device=None) -> Classifier:
     unknown architecture, weights that do not fit)."""
     from torchvision.models import get_model
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"checkpoint not found: {path}" + (" (it is a folder)" if path.is_dir() else "")
-        )
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # pickle, zip and torch errors all mean "not a checkpoint"
-        raise CheckpointError(
-            f"{path} is not a classifier checkpoint (torch.load failed: "
-            f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})"
-        ) from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        what = (
-            f"a dict with keys {sorted(state)[:8]}"
-            if isinstance(state, dict)
-            else type(state).__name__
-        )
-        raise CheckpointError(
-            f"{path} is not a classifier checkpoint written by course_utils.vision.classify.save_classifier "
-            f"(found {what}; expected format {FORMAT!r})"
-        )
-    if state.get("version") != VERSION:
-        raise CheckpointError(
-            f"{path}: checkpoint version {state.get('version')!r}, "
-            f"this course_utils reads version {VERSION}"
-        )
+    state = checkpoint.load(path, KIND, VERSION)
     head, prep = state["head"], state["preprocessing"]
     try:
         model = get_model(state["arch"], weights=None)
