@@ -176,7 +176,7 @@ def _code_notebook(tmp_path, *sources):
         ("from course_utils import data\nx = data.load('imdb')", "course_utils.data"),
         ("import course_utils\nx = course_utils.data.load('imdb')", "course_utils.data"),
         ("from course_utils.pretrained import load_transformer", "course_utils.pretrained"),
-        # through another course_utils module: vision_features loads torchvision weights
+        # through another course_utils module: vision.features loads torchvision weights
         ("from course_utils.vision.features import FeatureExtractor", "course_utils.pretrained"),
         ("import nltk\nnltk.corpus.brown.words()", "nltk"),
         (
