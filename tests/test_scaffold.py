@@ -27,18 +27,27 @@ def _ruff_clean(path: Path) -> None:
         assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_new_lesson_passes_the_conventions_lint_and_runs(tmp_path, monkeypatch):
+def test_new_lesson_is_a_seminar_that_passes_the_conventions_lint_and_runs(tmp_path, monkeypatch):
     path = scaffold.new_lesson(tmp_path, "nlp/10_beam_search")
-    assert path == tmp_path / "notebooks" / "nlp" / "10_beam_search.ipynb"
-    assert nbtools.problems(path) == []
+    assert path == tmp_path / "notebooks" / "nlp" / "10_beam_search.source.ipynb"
+    seminar = student_path(path)
+    assert seminar.is_file() and nbtools.is_generated(seminar)
+    assert nbtools.problems(path) == [] and nbtools.problems(seminar) == []
     header = nbformat.read(path, as_version=4).cells[0].source
-    assert "notebooks/nlp/10_beam_search.ipynb" in header  # the Colab badge
+    assert "notebooks/nlp/10_beam_search.ipynb" in header  # the Colab badge opens the seminar
     assert "small" in header.lower() and "full" in header.lower()
     _ruff_clean(path)
+    from tests.test_seminars import FULL_LINE, exercises
+
+    assert len(exercises(path)) == 5 and FULL_LINE.search(header)
     monkeypatch.setenv("COURSE_SMALL", "1")
     result = nbtools.execute(path, tmp_path / "out", tmp_path, timeout=120, small=True)
     assert result.status == "ok", result.error
     assert "sample_std" in result.headline
+    from course_utils.tools.grading import check
+
+    checks = check(seminar, cell_timeout=60).tests
+    assert len(checks) == 5 and not [t for t in checks if t["status"] == "passed"]
 
 
 @pytest.mark.parametrize(
@@ -60,6 +69,11 @@ def test_existing_work_is_never_overwritten(tmp_path, capsys):
     with pytest.raises(scaffold.ScaffoldError, match="exists already"):
         scaffold.new_lesson(tmp_path, "rl/06_ppo")
     assert path.read_text() == "{}"
+    student_path(path).unlink()  # the seminar alone is work too: not overwritten either
+    path.unlink()
+    (tmp_path / "notebooks" / "rl" / "06_ppo.ipynb").write_text("{}")
+    with pytest.raises(scaffold.ScaffoldError, match="06_ppo.ipynb exists already"):
+        scaffold.new_lesson(tmp_path, "rl/06_ppo")
     scaffold.new_homework(
         tmp_path,
         "09_ppo",

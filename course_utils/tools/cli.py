@@ -414,7 +414,8 @@ def cmd_new(args) -> int:
             return 0
         if args.kind == "lesson":
             path = scaffold.new_lesson(root, args.name)
-            print(f"wrote: {path.relative_to(root)}")
+            seminar = path.with_name(path.name.replace(".source.ipynb", ".ipynb"))
+            print(f"wrote: {path.relative_to(root)} and its seminar {seminar.name}")
             print("next: write the lesson; `make lint` and `make test` check it as you go")
             return 0
         source = scaffold.new_homework(root, args.name)

@@ -1,7 +1,8 @@
 """`course new lesson|homework|dataset NAME`: skeletons that pass the checks as they are.
 
-A new lesson gets the header (title, Colab badge, what you learn, run times, data,
-results), the generated setup cell, one parameters cell and a first section that runs;
+A new lesson gets an instructor source (header with title, Colab badge, what you learn,
+the exercises, run times, data, results; the generated setup cell; one parameters cell;
+five example exercises, each with its check) and the student seminar released from it;
 `course nb check`, ruff and nbval accept it unchanged. A new homework gets a source with
 one answer cell and its test (a public assert and a hidden ``submit`` judged against the
 key), a README, and, unless asked not to, its student version and key from
@@ -56,18 +57,71 @@ def _write_new(path: Path, nb) -> Path:
     return path
 
 
+# The example exercises of a new lesson: (grade_id, task, answer cell, check cell). They
+# show the format (the solution between the markers, a check naming the usual mistake);
+# the author replaces them with what the lesson teaches.
+_EXAMPLES = (
+    (
+        "sample_mean",
+        "the mean of a 1-D array, without `np.mean`",
+        "def sample_mean(x):\n    ### BEGIN SOLUTION\n    return float(np.sum(x) / len(x))\n"
+        "    ### END SOLUTION",
+        "assert sample_mean(np.array([1.0, 2.0, 6.0])) == 3.0, (\n"
+        '    "expected 3.0: divide the sum by the number of values, not by a fixed size"\n)',
+    ),
+    (
+        "sample_var",
+        "the variance (divide by n) of a 1-D array, with your `sample_mean`",
+        "def sample_var(x):\n    ### BEGIN SOLUTION\n"
+        "    return float(np.sum((x - sample_mean(x)) ** 2) / len(x))\n    ### END SOLUTION",
+        "assert sample_var(np.array([1.0, 3.0])) == 1.0, (\n"
+        '    "expected 1.0: the mean of the squared deviations (n, not n - 1, here)"\n)',
+    ),
+    (
+        "standardize",
+        "`x` shifted to mean 0 and scaled to standard deviation 1",
+        "def standardize(x):\n    ### BEGIN SOLUTION\n"
+        "    return (x - sample_mean(x)) / np.sqrt(sample_var(x))\n    ### END SOLUTION",
+        "z = standardize(np.array([1.0, 2.0, 3.0]))\n"
+        'assert abs(z.mean()) < 1e-12, "the mean must be 0: subtract the mean first"\n'
+        'assert abs(z.std() - 1) < 1e-12, "the std must be 1: divide by the std, not the variance"',
+    ),
+    (
+        "softmax",
+        "a numerically stable softmax of a 1-D array",
+        "def softmax(x):\n    ### BEGIN SOLUTION\n    e = np.exp(x - np.max(x))\n"
+        "    return e / e.sum()\n    ### END SOLUTION",
+        "p = softmax(np.array([1000.0, 1000.0]))\n"
+        'assert np.allclose(p, 0.5), "overflow: subtract the maximum before np.exp"\n'
+        'assert np.isclose(softmax(np.array([0.0, np.log(3.0)]))[1], 0.75), "rows must sum to 1"',
+    ),
+    (
+        "cross_entropy",
+        "the cross-entropy of a probability vector `p` for the true class `y`",
+        "def cross_entropy(p, y):\n    ### BEGIN SOLUTION\n    return float(-np.log(p[y]))\n"
+        "    ### END SOLUTION",
+        "assert np.isclose(cross_entropy(np.array([0.25, 0.75]), 1), np.log(4 / 3)), (\n"
+        '    "expected -log p[y]: check the sign and that you index the true class"\n)',
+    ),
+)
+
+
 def new_lesson(root: Path, spec: str) -> Path:
-    """Write ``notebooks/<track>/<NN_topic>.ipynb`` from ``spec`` = ``track/NN_topic``."""
-    track, _, name = spec.strip("/").removesuffix(".ipynb").partition("/")
+    """Write the source ``notebooks/<track>/<NN_topic>.source.ipynb`` from ``spec`` =
+    ``track/NN_topic``, with five example exercises and their checks, and release its
+    student seminar ``<NN_topic>.ipynb`` beside it; return the source's path."""
+    track, _, name = spec.strip("/").removesuffix(".ipynb").removesuffix(".source").partition("/")
     if track not in TRACKS or not name:
         raise ScaffoldError(
             f"expected TRACK/NN_topic with TRACK one of {', '.join(TRACKS)}, found {spec!r}"
         )
     _check_name(name, "lesson")
     rel = f"notebooks/{track}/{name}.ipynb"
-    path = Path(root) / rel
-    if path.exists():
-        raise ScaffoldError(f"{rel} exists already; pick another name or edit it")
+    for existing in (rel, rel.replace(".ipynb", ".source.ipynb")):
+        if (Path(root) / existing).exists():
+            raise ScaffoldError(f"{existing} exists already; pick another name or edit it")
+    path = Path(root) / rel.replace(".ipynb", ".source.ipynb")
+    listed = "\n".join(f"{i}. `{gid}`: {task}." for i, (gid, task, _, _) in enumerate(_EXAMPLES, 1))
     header = f"""# {_title(name.split("_", 1)[1])}
 
 {colab_badge(rel)}
@@ -77,34 +131,51 @@ def new_lesson(root: Path, spec: str) -> Path:
 - the first idea of the lesson;
 - the second.
 
+**Exercises** (each followed by a check that names the usual mistake; `course check
+{name}.ipynb` says which pass):
+
+{listed}
+
 **Run time**: small mode (`COURSE_SMALL=1`, what CI runs) under a minute on 2 CPU
 cores; full mode to be measured (`make bench`), on CPU and on a GPU.
 
 **Data**: none yet. Load data only through `course_utils.data.load` (CONTRIBUTING.md).
 
-**What full mode reaches**: the figure from `docs/results.md`, with its hardware."""
+**Full mode reaches:** not measured yet: a new lesson (put the figure from
+`docs/results.md` here, in bold, with its hardware)."""
     knobs = """import numpy as np
 
 SEED = 0
 N_SAMPLES = 1_000 if SMALL else 100_000  # every size is switched on SMALL, here only"""
-    section = """## 1. A first section
-
-Explain the idea here, then let the student write it in the cell below (an exercise with
-its check, as in the other lessons)."""
-    example = """rng = np.random.default_rng(SEED)
-sample = rng.normal(size=N_SAMPLES)
-assert abs(sample.mean()) < 0.2, "the mean of a standard normal sample is close to 0"
-course_utils.headline("sample_std", float(sample.std()))"""
-    nb = _new_notebook(
-        [
-            nbformat.v4.new_markdown_cell(header),
-            nbformat.v4.new_code_cell(setup_cell_source()),
-            nbformat.v4.new_code_cell(knobs),
-            nbformat.v4.new_markdown_cell(section),
-            nbformat.v4.new_code_cell(example),
+    cells = [
+        nbformat.v4.new_markdown_cell(header),
+        nbformat.v4.new_code_cell(setup_cell_source()),
+        nbformat.v4.new_code_cell(knobs),
+        nbformat.v4.new_markdown_cell(
+            "## 1. A first section\n\nExplain the idea here; then the student writes it."
+        ),
+    ]
+    for i, (gid, task, answer, check) in enumerate(_EXAMPLES, 1):
+        cells += [
+            nbformat.v4.new_markdown_cell(f"**Exercise {i} (`{gid}`).** Write {task}."),
+            nbformat.v4.new_code_cell(answer, metadata=_nbgrader(gid, solution=True, grade=False)),
+            nbformat.v4.new_code_cell(
+                check + f'\nprint("✓ {gid}")',
+                metadata=_nbgrader(f"check_{gid}", solution=False, grade=True, points=0),
+            ),
         ]
+    cells.append(
+        nbformat.v4.new_code_cell(
+            "rng = np.random.default_rng(SEED)\n"
+            "sample = standardize(rng.normal(size=N_SAMPLES))\n"
+            'course_utils.headline("sample_std", float(np.sqrt(sample_var(sample))))'
+        )
     )
-    return _write_new(path, nb)
+    _write_new(path, _new_notebook(cells))
+    from course_utils.tools.grading import release
+
+    release(path)
+    return path
 
 
 def _nbgrader(grade_id: str, *, solution: bool, grade: bool, points: int = 0) -> dict:
