@@ -60,7 +60,7 @@ test: lint
 ## tests, the notebooks that read data and the homework sources that do (full marks on
 ## the stand-ins), in a new network namespace with only the loopback device up (Jupyter
 ## kernels need it). What reads no data (the RL lessons, nlp/05, nlp/07, homeworks 03
-## and 08: `course_utils.nbtools.reads_mirror`) ran in `make test` and is not repeated.
+## and 08: `course_utils.tools.notebooks.reads_mirror`) ran in `make test` and is not repeated.
 test-offline: $(STAMP)
 	env -u COURSE_DATA -u NLTK_DATA -u TORCH_HOME -u HF_HOME \
 		COURSE_CACHE=$$(mktemp -d) COURSE_OFFLINE=1 HF_HUB_OFFLINE=1 COURSE_TEST_OFFLINE_PASS=1 \

@@ -19,12 +19,12 @@ from tests.conftest import OFFLINE_PASS
 def pytest_ignore_collect(collection_path, config):
     if collection_path.suffix != ".ipynb":
         return None
-    from course_utils.nbtools import is_generated
+    from course_utils.tools.notebooks import is_generated
 
     if is_generated(Path(collection_path)):
         return True
     if OFFLINE_PASS:
-        from course_utils.nbtools import reads_mirror
+        from course_utils.tools.notebooks import reads_mirror
 
         return reads_mirror(Path(collection_path)) is None
     return None

@@ -28,8 +28,7 @@ from typing import Any
 
 import torch
 
-from course_utils import config
-from course_utils.io import atomic_write
+from course_utils import checkpoint, config
 
 __all__ = [
     "History",
@@ -578,18 +577,15 @@ def load_or_train(
 ) -> History:
     """Load ``model``'s weights from ``path`` if that file exists, else call
     ``train()`` (which trains ``model`` in place and returns its History) and save
-    the weights and the history to ``path``. Returns the History either way."""
+    the weights and the history to ``path`` (a :mod:`course_utils.checkpoint` of kind
+    ``"weights and history"``). Returns the History either way."""
     path = Path(path)
     dev = torch.device(device) if device is not None else config.device()
     if path.exists():
-        state = torch.load(path, map_location=dev, weights_only=True)
-        if not isinstance(state, dict) or not {"model", "history"} <= set(state):
-            raise ValueError(
-                f"{path}: expected a checkpoint written by load_or_train (keys 'model' and "
-                f"'history'), found {type(state).__name__}"
-                + (f" with keys {sorted(state)}" if isinstance(state, dict) else "")
-                + "; delete it to retrain"
-            )
+        try:
+            state = checkpoint.load(path, "weights and history", map_location=dev)
+        except checkpoint.CheckpointError as err:
+            raise checkpoint.CheckpointError(f"{err}; delete it to retrain") from None
         model.load_state_dict(state["model"])
         model.to(dev)
         history = History.from_dict(state["history"])
@@ -600,8 +596,9 @@ def load_or_train(
         raise TypeError(
             f"load_or_train: train() must return a History, found {type(history).__name__}"
         )
-    state = {"model": model.state_dict(), "history": history.to_dict()}
-    atomic_write(path, lambda tmp: torch.save(state, tmp))
+    checkpoint.save(
+        path, "weights and history", model=model.state_dict(), history=history.to_dict()
+    )
     return history
 
 

@@ -1,4 +1,4 @@
-"""course_utils.classify and `course classify`: checkpoint format, labelling a folder, CLI errors."""
+"""course_utils.vision.classify and `course classify`: checkpoint format, labelling a folder, CLI errors."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ from PIL import Image
 from torch import nn
 from torchvision.models import get_model
 
-from course_utils import cli
-from course_utils.classify import (
+from course_utils.tools import cli
+from course_utils.vision.classify import (
     CheckpointError,
     classify_folder,
     find_head,
     load_classifier,
     save_classifier,
 )
-from course_utils.images import NoImagesError, UnreadableImageError
+from course_utils.vision.images import NoImagesError, UnreadableImageError
 
 SIZE = 32
 
@@ -122,14 +122,20 @@ def test_classify_folder_unreadable_image(checkpoint, folder):
 
 
 def test_load_classifier_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="checkpoint not found"):
+    with pytest.raises(FileNotFoundError, match="no checkpoint at"):
         load_classifier(tmp_path / "missing.pt")
     (tmp_path / "text.pt").write_text("hello")
     with pytest.raises(CheckpointError, match="not a classifier checkpoint"):
         load_classifier(tmp_path / "text.pt")
     torch.save({"model": {}}, tmp_path / "other.pt")
-    with pytest.raises(CheckpointError, match="save_classifier"):
+    with pytest.raises(CheckpointError, match="not a classifier checkpoint written by"):
         load_classifier(tmp_path / "other.pt")
+    # another kind of course checkpoint: says which kind it is
+    from course_utils import checkpoint as ckpt
+
+    ckpt.save(tmp_path / "run.pt", "training run", step=3)
+    with pytest.raises(CheckpointError, match="is a 'training run' checkpoint, expected"):
+        load_classifier(tmp_path / "run.pt")
 
 
 def test_classify_empty_or_missing_folder(checkpoint, tmp_path):
@@ -195,7 +201,7 @@ def test_cli_errors_exit_2_with_a_message(case, checkpoint, folder, tmp_path, ca
     err = capsys.readouterr().err
     assert code == 2 and not out.exists()
     expected = {
-        "missing_checkpoint": "checkpoint not found: .*nope.pt",
+        "missing_checkpoint": "no checkpoint at .*nope.pt",
         "not_a_checkpoint": "img0.png is not a classifier checkpoint",
         "empty_folder": "no image files",
         "missing_folder": "image folder not found",
@@ -232,7 +238,7 @@ def test_cli_skip_unreadable_records_errors(checkpoint, folder, tmp_path):
 def test_console_script_end_to_end(checkpoint, folder, tmp_path):
     """The installed `course` entry point, in a fresh process, with its progress bar."""
     out = tmp_path / "labels.json"
-    exe = [sys.executable, "-m", "course_utils.cli"]
+    exe = [sys.executable, "-m", "course_utils.tools.cli"]
     done = subprocess.run(
         exe + ["classify", str(folder), "--model", str(checkpoint[0]), "--out", str(out)],
         capture_output=True,
@@ -247,7 +253,7 @@ def test_console_script_end_to_end(checkpoint, folder, tmp_path):
         text=True,
         timeout=120,
     )
-    assert bad.returncode == 2 and "checkpoint not found" in bad.stderr
+    assert bad.returncode == 2 and "no checkpoint at" in bad.stderr
     helptext = subprocess.run(
         exe + ["classify", "--help"], capture_output=True, text=True, timeout=60
     )

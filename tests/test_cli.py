@@ -8,10 +8,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import cli
 from course_utils.data import Dataset, RemoteFile
 from course_utils.data.registry import REGISTRY
-from course_utils.notebook import colab_badge, setup_cell_source
+from course_utils.tools import cli
+from course_utils.tools.templates import colab_badge, setup_cell_source
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Registry entry flickr8k (course_utils/data/loaders_captions.py) on a small fake
+"""Registry entry flickr8k (course_utils/data/datasets/flickr8k.py) on a small fake
 Flickr8k built in the real archives' formats, and notebook vision/06 on it."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from course_utils import data
-from course_utils.data import DataError, loaders_captions
-from course_utils.data.loaders_captions import (
+from course_utils.data import DataError
+from course_utils.data.datasets import flickr8k
+from course_utils.data.datasets.flickr8k import (
     FLICKR8K_SPLIT_FILES,
     LazyImages,
     PhotoCaptions,
@@ -218,12 +219,12 @@ def test_extraction_happens_once_and_atomically(fake_mirror, isolated_cache, mon
             raise OSError("disk full (simulated)")
         return real_copy(src, dst, *args)
 
-    monkeypatch.setattr(loaders_captions.shutil, "copyfileobj", failing_copy)
+    monkeypatch.setattr(flickr8k.shutil, "copyfileobj", failing_copy)
     with pytest.raises(OSError, match="disk full"):
         data.load("flickr8k", split="train")
     cache = isolated_cache / "flickr8k"
     assert list(cache.iterdir()) == []  # no half-extracted folder is left, nor a temporary one
-    monkeypatch.setattr(loaders_captions.shutil, "copyfileobj", real_copy)
+    monkeypatch.setattr(flickr8k.shutil, "copyfileobj", real_copy)
     first = data.load("flickr8k", split="train")
     folders = list(cache.iterdir())
     assert len(folders) == 1 and folders[0].name.startswith("images-")
@@ -232,7 +233,7 @@ def test_extraction_happens_once_and_atomically(fake_mirror, isolated_cache, mon
     def no_copy(*args):
         raise AssertionError("the photos were extracted again")
 
-    monkeypatch.setattr(loaders_captions.shutil, "copyfileobj", no_copy)
+    monkeypatch.setattr(flickr8k.shutil, "copyfileobj", no_copy)
     again = data.load("flickr8k", split="test")
     assert again.paths[0].parent == first.paths[0].parent and list(cache.iterdir()) == folders
 
@@ -301,7 +302,7 @@ def test_first_download_is_trusted_then_verified(
 )
 def test_notebook_runs_in_small_mode_on_flickr8k(tmp_path, monkeypatch):
     """Notebook vision/06 with COURSE_CAPTION_DATA=flickr8k on a fake mirror of 60 photos."""
-    from course_utils import nbtools
+    from course_utils.tools import notebooks as nbtools
 
     root = tmp_path / "mirror"
     make_fake_flickr8k(root / "flickr8k", n_train=40, n_valid=10, n_test=10)

@@ -8,7 +8,7 @@ import pytest
 
 from course_utils import data
 from course_utils.data import DataError, StandInWarning
-from course_utils.data.loaders_jobs import (
+from course_utils.data.datasets.job_salaries import (
     CATEGORICAL_COLUMNS,
     JOB_COLUMNS,
     SALARY_EFFECTS,

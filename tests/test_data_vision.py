@@ -15,8 +15,8 @@ import pytest
 
 from course_utils import data
 from course_utils.data import DataError, StandInWarning
-from course_utils.data import loaders_vision as lv
 from course_utils.data import standins_vision as sv
+from course_utils.data.datasets import cifar10, mnist
 from tests.conftest import mirror_path, requires_mirror
 
 MIRROR = mirror_path()
@@ -149,7 +149,7 @@ def test_python_cifar_archive_is_decoded(tmp_path):
             info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
             info.size = len(raw)
             tf.addfile(info, io.BytesIO(raw))
-    arrays = lv._decode_cifar_python_tar(path)
+    arrays = cifar10._decode_cifar_python_tar(path)
     assert arrays["train_x"].shape == (10, 32, 32, 3) and arrays["test_y"].tolist() == [
         0,
         1,
@@ -167,11 +167,11 @@ def test_idx_reader_checks_the_header(tmp_path):
             bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big") for d in (2, 3, 4)) + body.tobytes()
         )
     )
-    assert lv._read_idx(good).shape == (2, 3, 4)
+    assert mnist._read_idx(good).shape == (2, 3, 4)
     bad = tmp_path / "bad.gz"
     bad.write_bytes(gzip.compress(b"PK\x03\x04not an idx"))
     with pytest.raises(ValueError, match="not an IDX"):
-        lv._read_idx(bad)
+        mnist._read_idx(bad)
 
 
 def test_standin_generators_are_learnable_and_deterministic():

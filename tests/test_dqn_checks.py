@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils import dqn_checks
-from course_utils.dqn_checks import TDLossCheckError
+from course_utils.rl import checks as dqn_checks
+from course_utils.rl.checks import TDLossCheckError
 
 
 def correct(

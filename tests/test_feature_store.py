@@ -1,4 +1,4 @@
-"""course_utils.feature_store: batched extraction to disk, lazy reading, atomic finalisation."""
+"""course_utils.vision.feature_store: batched extraction to disk, lazy reading, atomic finalisation."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.feature_store import (
+from course_utils.vision.feature_store import (
     FeatureDataset,
     FeatureStore,
     FeatureStoreError,
@@ -150,7 +150,7 @@ READER = r"""
 import resource, sys
 import numpy as np
 import torch
-from course_utils.feature_store import FeatureDataset
+from course_utils.vision.feature_store import FeatureDataset
 
 def status_mb(key):
     for line in open("/proc/self/status"):

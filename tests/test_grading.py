@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 import course_utils
-from course_utils.grading import (
+from course_utils.tools.grading import (
     FormatError,
     Limits,
     check,
@@ -20,7 +20,7 @@ from course_utils.grading import (
     sandbox,
     student_notebook,
 )
-from course_utils.grading.notebook_format import parse, strip_solution
+from course_utils.tools.grading.notebook_format import parse, strip_solution
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "grading"
@@ -290,7 +290,7 @@ def _copy_trusted(tmp_path):
 
 
 def test_trusted_toy_key_is_current_and_every_point_is_trusted():
-    from course_utils.grading.grade import load_key, trust_table
+    from course_utils.tools.grading.grade import load_key, trust_table
 
     assert set(load_key(TRUSTED_SOURCE)) == {
         "normalize_tests",
@@ -303,7 +303,7 @@ def test_trusted_toy_key_is_current_and_every_point_is_trusted():
 
 
 def test_a_stale_or_missing_key_is_refused(tmp_path):
-    from course_utils.grading.grade import load_key
+    from course_utils.tools.grading.grade import load_key
 
     src = _copy_trusted(tmp_path)
     nb = nbformat.read(src, as_version=4)

@@ -19,8 +19,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.grading import FormatError, Limits, check, grade, sandbox
-from course_utils.grading.release import release, release_folder
+from course_utils.tools.grading import FormatError, Limits, check, grade, sandbox
+from course_utils.tools.grading.release import release, release_folder
 
 from .test_grading_nbgrader import code, md, meta, notebook, write
 
@@ -376,7 +376,7 @@ def test_nbgrader_execution_is_set_as_nbgrader_sets_it(tmp_path):
 def test_autotest_without_templates_or_expansion_is_a_clear_error(tmp_path):
     src = tmp_path / "source" / "ps1"
     write(problem1(), src / "problem1.ipynb")
-    from course_utils.grading.notebook_format import read_source
+    from course_utils.tools.grading.notebook_format import read_source
 
     with pytest.raises(
         FormatError,
@@ -431,7 +431,7 @@ def test_course_check_tells_the_student_what_they_changed(tmp_path):
     assert "a code cell you added (after 'f')" in text
     assert "a second copy of 'f': the first copy counts" in text
     assert "'w' is missing" in text
-    from course_utils.cli import main
+    from course_utils.tools.cli import main
 
     os.environ.pop("NBGRADER_EXECUTION", None)
     assert main(["check", str(sub)]) == 0  # the automatic points are there
@@ -447,8 +447,8 @@ def test_a_folder_without_notebooks_is_refused(tmp_path):
 def test_manual_grading_in_a_real_browser_completes_the_gradebook(course):
     """The must-show: the assignment above, graded by hand in the page (headless
     Debian chromium), and the combined gradebook, totals and feedback."""
-    from course_utils.grading import manual
-    from course_utils.grading.grade import read_results, write_reports
+    from course_utils.tools.grading import manual
+    from course_utils.tools.grading.grade import read_results, write_reports
 
     from .test_grading_manual import browser_page, grade_in_browser, item_url, need_browser
 

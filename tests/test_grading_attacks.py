@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grading import Limits, grade, sandbox
-from course_utils.grading.grade import _safe_id
+from course_utils.tools.grading import Limits, grade, sandbox
+from course_utils.tools.grading.grade import _safe_id
 from tests.conftest import MIRROR, ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "grading"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.grading import checks as ck
+from course_utils.tools.grading import checks as ck
 
 
 def _roundtrip(value, folder):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from course_utils.grading.integrity import REASONS, SNAPSHOT_SOURCE, scan, snapshot_source
+from course_utils.tools.grading.integrity import REASONS, SNAPSHOT_SOURCE, scan, snapshot_source
 
 
 # ------------------------------------------------------------------------------ scan

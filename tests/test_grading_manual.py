@@ -1,4 +1,4 @@
-"""Manual grading (course_utils.grading.manual): the store, the queue, the local web
+"""Manual grading (course_utils.tools.grading.manual): the store, the queue, the local web
 page's defences, and a real headless browser (Playwright driving Debian's chromium)
 that grades through the forms.
 
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grading import manual
+from course_utils.tools.grading import manual
 from tests.conftest import ROOT
 
 # ------------------------------------------------------------------ a grades folder
@@ -557,10 +557,10 @@ def test_an_empty_grades_folder(tmp_path, grades):
 
 
 def test_cli_rewrites_the_reports_after_a_save(grades, monkeypatch):
-    from course_utils import cli
+    from course_utils.tools import cli
 
-    # the module (course_utils.grading.grade is the function of that name)
-    grade_module = importlib.import_module("course_utils.grading.grade")
+    # the module (course_utils.tools.grading.grade is the function of that name)
+    grade_module = importlib.import_module("course_utils.tools.grading.grade")
     seen, rewritten = {}, []
     monkeypatch.setattr(manual, "serve", lambda out, **kw: seen.update(out=out, **kw))
     monkeypatch.setattr(grade_module, "write_reports", rewritten.append, raising=False)
@@ -576,7 +576,15 @@ def test_cli_rewrites_the_reports_after_a_save(grades, monkeypatch):
 def test_cli_serves_until_interrupted(grades):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     bad = subprocess.run(
-        [sys.executable, "-m", "course_utils.cli", "manual", str(grades), "--host", "0.0.0.0"],
+        [
+            sys.executable,
+            "-m",
+            "course_utils.tools.cli",
+            "manual",
+            str(grades),
+            "--host",
+            "0.0.0.0",
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -584,7 +592,16 @@ def test_cli_serves_until_interrupted(grades):
     )
     assert bad.returncode == 2 and "loopback" in bad.stderr
     proc = subprocess.Popen(
-        [sys.executable, "-u", "-m", "course_utils.cli", "manual", str(grades), "--port", "0"],
+        [
+            sys.executable,
+            "-u",
+            "-m",
+            "course_utils.tools.cli",
+            "manual",
+            str(grades),
+            "--port",
+            "0",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

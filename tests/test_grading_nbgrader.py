@@ -9,8 +9,15 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from course_utils.grading import FormatError, Limits, grade, release, sandbox, student_notebook
-from course_utils.grading.notebook_format import parse, student_path
+from course_utils.tools.grading import (
+    FormatError,
+    Limits,
+    grade,
+    release,
+    sandbox,
+    student_notebook,
+)
+from course_utils.tools.grading.notebook_format import parse, student_path
 
 needs_sandbox = pytest.mark.skipif(
     sandbox.probe() != "bwrap", reason="bubblewrap (the allow-list sandbox) is not available here"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grading import Limits, grade, sandbox
-from course_utils.grading.notebook_format import student_path
+from course_utils.tools.grading import Limits, grade, sandbox
+from course_utils.tools.grading.notebook_format import student_path
 from tests.conftest import OFFLINE_PASS, ROOT
 
 SOURCES = sorted((ROOT / "homeworks").glob("*/*.source.ipynb"))
@@ -34,7 +34,7 @@ def test_there_are_homeworks():
 def _invariant_sources() -> list[Path]:
     if not OFFLINE_PASS:
         return SOURCES
-    from course_utils.nbtools import reads_mirror
+    from course_utils.tools.notebooks import reads_mirror
 
     return [s for s in SOURCES if reads_mirror(s)]
 
@@ -86,7 +86,7 @@ def test_hidden_tests_do_not_trust_kernel_state(source):
 def test_answer_key_is_current_and_every_point_is_trusted(source):
     """The key matches the source (`course release` regenerates it otherwise), and
     no test cell is judged by the kernel's reply status alone."""
-    from course_utils.grading.grade import trust_table
+    from course_utils.tools.grading.grade import trust_table
 
     table = trust_table(source)  # raises on a missing or stale key
     asserts = [g for g, how in table["cells"].items() if how == "asserts"]

@@ -1,4 +1,4 @@
-"""course_utils.images: class folders, CSV splits and the CSV dataset."""
+"""course_utils.vision.images: class folders, CSV splits and the CSV dataset."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from course_utils.data.loaders_vision import ImageSet
-from course_utils.images import (
+from course_utils.data.imagesets import ImageSet
+from course_utils.vision.images import (
     CsvImageDataset,
     NoImagesError,
     UnreadableImageError,

@@ -8,8 +8,8 @@ import shutil
 import nbformat
 import pytest
 
-from course_utils import nbtools
-from course_utils.notebook import setup_cell_source
+from course_utils.tools import notebooks as nbtools
+from course_utils.tools.templates import setup_cell_source
 from tests.conftest import ROOT
 
 NOTEBOOKS = nbtools.course_notebooks(ROOT)
@@ -137,7 +137,7 @@ def test_run_index_marks_notebooks_that_ran_on_stand_ins(tmp_path, monkeypatch):
 def test_the_repository_url_is_kept_in_pyproject_only(tmp_path):
     import tomllib
 
-    from course_utils.notebook import colab_badge, repository
+    from course_utils.tools.templates import colab_badge, repository
 
     url = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
     assert url == f"https://github.com/{repository()}"
@@ -176,8 +176,8 @@ def _code_notebook(tmp_path, *sources):
         ("from course_utils import data\nx = data.load('imdb')", "course_utils.data"),
         ("import course_utils\nx = course_utils.data.load('imdb')", "course_utils.data"),
         ("from course_utils.pretrained import load_transformer", "course_utils.pretrained"),
-        # through another course_utils module: vision_features loads torchvision weights
-        ("from course_utils.vision_features import FeatureExtractor", "course_utils.pretrained"),
+        # through another course_utils module: vision.features loads torchvision weights
+        ("from course_utils.vision.features import FeatureExtractor", "course_utils.pretrained"),
         ("import nltk\nnltk.corpus.brown.words()", "nltk"),
         (
             "from transformers import AutoModel\nAutoModel.from_pretrained('bert')",

@@ -208,7 +208,7 @@ def test_available_memory_reads_meminfo():
 
 
 def test_big_buffer_raises_memory_error_saying_what_to_change(monkeypatch):
-    monkeypatch.setattr(rl, "available_memory_bytes", lambda: 8 * 2**30)  # 8 GiB free
+    monkeypatch.setattr(rl.replay, "available_memory_bytes", lambda: 8 * 2**30)  # 8 GiB free
     per = rl.ReplayBuffer.estimate_bytes(1, (4, 84, 84), np.uint8)
     assert per == 2 * 4 * 84 * 84 + 8 + 4 + 4 == 56_464
     with pytest.raises(MemoryError) as err:
@@ -217,7 +217,7 @@ def test_big_buffer_raises_memory_error_saying_what_to_change(monkeypatch):
     assert "capacity=1,000,000" in message
     assert "52.6 GiB" in message  # needed: 1e6 * 56,460 bytes
     assert "8.0 GiB" in message  # available
-    fits = int(8 * 2**30 * rl.MEMORY_FRACTION // per)
+    fits = int(8 * 2**30 * rl.replay.MEMORY_FRACTION // per)
     assert f"at most {fits:,}" in message and "capacity" in message.lower()
     # the advice is right: that capacity passes the check (allocation is lazy in NumPy)
     rl.ReplayBuffer(fits, (4, 84, 84), np.uint8)
@@ -226,17 +226,17 @@ def test_big_buffer_raises_memory_error_saying_what_to_change(monkeypatch):
 
 
 def test_float_frames_get_the_uint8_hint(monkeypatch):
-    monkeypatch.setattr(rl, "available_memory_bytes", lambda: 2**30)
+    monkeypatch.setattr(rl.replay, "available_memory_bytes", lambda: 2**30)
     with pytest.raises(MemoryError, match="uint8"):
         rl.ReplayBuffer(100_000, (4, 84, 84), np.float32)
 
 
 def test_memory_check_can_be_skipped_or_unknown(monkeypatch):
-    monkeypatch.setattr(rl, "available_memory_bytes", lambda: 1000)
+    monkeypatch.setattr(rl.replay, "available_memory_bytes", lambda: 1000)
     rl.ReplayBuffer(100, (4,), check_memory=False)
     with pytest.raises(MemoryError, match="my tensor needs 2.0 KiB.*1000 B"):
         rl.check_memory(2048, what="my tensor")
-    monkeypatch.setattr(rl, "available_memory_bytes", lambda: None)
+    monkeypatch.setattr(rl.replay, "available_memory_bytes", lambda: None)
     rl.check_memory(10**15)  # unknown: nothing to compare with
 
 
@@ -452,5 +452,5 @@ def test_load_checkpoint_errors(tmp_path):
     with pytest.raises(ValueError, match="without a replay buffer"):
         rl.load_checkpoint(path, replay_buffer=rl.ReplayBuffer(2, (1,)))
     torch.save({"weights": 1}, tmp_path / "other.pt")
-    with pytest.raises(ValueError, match="not a checkpoint"):
+    with pytest.raises(ValueError, match="not a training run checkpoint"):
         rl.load_checkpoint(tmp_path / "other.pt")

@@ -9,10 +9,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import nbtools, scaffold
-from course_utils.cli import main
-from course_utils.grading import Limits, grade, sandbox
-from course_utils.grading.notebook_format import student_path
+from course_utils.tools import notebooks as nbtools
+from course_utils.tools import scaffold
+from course_utils.tools.cli import main
+from course_utils.tools.grading import Limits, grade, sandbox
+from course_utils.tools.grading.notebook_format import student_path
 from tests.conftest import ROOT
 
 RUFF = Path(sys.executable).parent / "ruff"
@@ -26,18 +27,27 @@ def _ruff_clean(path: Path) -> None:
         assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_new_lesson_passes_the_conventions_lint_and_runs(tmp_path, monkeypatch):
+def test_new_lesson_is_a_seminar_that_passes_the_conventions_lint_and_runs(tmp_path, monkeypatch):
     path = scaffold.new_lesson(tmp_path, "nlp/10_beam_search")
-    assert path == tmp_path / "notebooks" / "nlp" / "10_beam_search.ipynb"
-    assert nbtools.problems(path) == []
+    assert path == tmp_path / "notebooks" / "nlp" / "10_beam_search.source.ipynb"
+    seminar = student_path(path)
+    assert seminar.is_file() and nbtools.is_generated(seminar)
+    assert nbtools.problems(path) == [] and nbtools.problems(seminar) == []
     header = nbformat.read(path, as_version=4).cells[0].source
-    assert "notebooks/nlp/10_beam_search.ipynb" in header  # the Colab badge
+    assert "notebooks/nlp/10_beam_search.ipynb" in header  # the Colab badge opens the seminar
     assert "small" in header.lower() and "full" in header.lower()
     _ruff_clean(path)
+    from tests.test_seminars import FULL_LINE, exercises
+
+    assert len(exercises(path)) == 5 and FULL_LINE.search(header)
     monkeypatch.setenv("COURSE_SMALL", "1")
     result = nbtools.execute(path, tmp_path / "out", tmp_path, timeout=120, small=True)
     assert result.status == "ok", result.error
     assert "sample_std" in result.headline
+    from course_utils.tools.grading import check
+
+    checks = check(seminar, cell_timeout=60).tests
+    assert len(checks) == 5 and not [t for t in checks if t["status"] == "passed"]
 
 
 @pytest.mark.parametrize(
@@ -59,6 +69,11 @@ def test_existing_work_is_never_overwritten(tmp_path, capsys):
     with pytest.raises(scaffold.ScaffoldError, match="exists already"):
         scaffold.new_lesson(tmp_path, "rl/06_ppo")
     assert path.read_text() == "{}"
+    student_path(path).unlink()  # the seminar alone is work too: not overwritten either
+    path.unlink()
+    (tmp_path / "notebooks" / "rl" / "06_ppo.ipynb").write_text("{}")
+    with pytest.raises(scaffold.ScaffoldError, match="06_ppo.ipynb exists already"):
+        scaffold.new_lesson(tmp_path, "rl/06_ppo")
     scaffold.new_homework(
         tmp_path,
         "09_ppo",
@@ -74,7 +89,7 @@ def test_new_homework_releases_and_meets_the_invariants(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_SMALL", "1")
     source = scaffold.new_homework(tmp_path, "09_standardize")
     _ruff_clean(source)
-    from course_utils.grading import release
+    from course_utils.tools.grading import release
 
     release(source)
     assert nbtools.stale_release(source) == []
@@ -106,14 +121,14 @@ def test_new_dataset_is_registered_and_its_tests_pass(tmp_path):
     for name in ("pyproject.toml", "conftest.py"):
         shutil.copy(ROOT / name, repo / name)
     module, test = scaffold.new_dataset(repo, "toy_reviews")
-    assert module == repo / "course_utils" / "data" / "loaders_toy_reviews.py"
+    assert module == repo / "course_utils" / "data" / "datasets" / "toy_reviews.py"
     _ruff_clean(module)
     _ruff_clean(test)
-    _ruff_clean(repo / "course_utils" / "data" / "loaders.py")
+    _ruff_clean(repo / "course_utils" / "data" / "datasets" / "__init__.py")
     env = {**os.environ, "PYTHONPATH": str(repo), "COURSE_SMALL": "1"}
     env.pop("COURSE_DATA", None)
     listed = subprocess.run(
-        [sys.executable, "-m", "course_utils.cli", "data", "list"],
+        [sys.executable, "-m", "course_utils.tools.cli", "data", "list"],
         cwd=repo,
         env=env,
         capture_output=True,

@@ -1,4 +1,4 @@
-"""course_utils.segmentation: IoU, Dice, soft Dice loss, tiled prediction, on
+"""course_utils.vision.segmentation: IoU, Dice, soft Dice loss, tiled prediction, on
 hand-computed cases."""
 
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.segmentation import dice_score, iou_score, predict_tiled, soft_dice_loss
+from course_utils.vision.segmentation import dice_score, iou_score, predict_tiled, soft_dice_loss
 
 # A 3x4 example counted by hand:
 #   target: 4 foreground pixels, prediction: 3, overlap: 2

@@ -7,7 +7,14 @@ import re
 import numpy as np
 import pytest
 
-from course_utils.shapes import COLOURS, QUADRANTS, SHAPES, SIZES, make_shapes, shapes_splits
+from course_utils.vision.shape_captions import (
+    COLOURS,
+    QUADRANTS,
+    SHAPES,
+    SIZES,
+    make_shapes,
+    shapes_splits,
+)
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
-"""BLEU, edit distance (course_utils.text), greedy and beam search (course_utils.seq2seq),
-corpus readers (course_utils.corpora)."""
+"""BLEU, edit distance (course_utils.text), greedy and beam search (course_utils.text.decoding),
+corpus readers (course_utils.text.corpora)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.corpora import read_analogies, read_brown_tagged, read_conllu
-from course_utils.seq2seq import beam_search, greedy_decode, length_penalty
 from course_utils.text import corpus_bleu, edit_distance, normalized_edit_distance, sentence_bleu
+from course_utils.text.corpora import read_analogies, read_brown_tagged, read_conllu
+from course_utils.text.decoding import beam_search, greedy_decode, length_penalty
 from tests.conftest import mirror_path, requires_mirror
 
 LOG = math.log
@@ -299,7 +299,7 @@ def test_seq_loss_is_the_mean_over_real_tokens_only():
 
 
 def test_decoder_step_feeds_the_last_token_and_returns_log_probs():
-    from course_utils.seq2seq import decoder_step, greedy_decode
+    from course_utils.text.decoding import decoder_step, greedy_decode
 
     class Counter(torch.nn.Module):  # predicts "previous token + 1", eos = 3
         def __init__(self):

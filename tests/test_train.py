@@ -434,7 +434,8 @@ def test_load_or_train_rejects_foreign_files(tmp_path):
     torch.save({"state": 1}, path)
     with pytest.raises(
         ValueError,
-        match=r"expected a checkpoint written by load_or_train .* found dict with keys \['state'\]",
+        match=r"not a weights and history checkpoint .*found a dict with keys \['state'\]\); "
+        "delete it to retrain",
     ):
         load_or_train(linear_model(), path, lambda: History())
 

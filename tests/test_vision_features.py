@@ -1,4 +1,4 @@
-"""course_utils.vision_features: the backbone choice and the named feature maps."""
+"""course_utils.vision.features: the backbone choice and the named feature maps."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from course_utils.data import DataError, StandInWarning
-from course_utils.vision_features import LAYERS, FeatureExtractor, style_feature_extractor
+from course_utils.vision.features import LAYERS, FeatureExtractor, style_feature_extractor
 from tests.conftest import mirror_path, requires_mirror
 
 MIRROR = mirror_path()

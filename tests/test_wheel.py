@@ -63,7 +63,7 @@ def test_wheel_holds_the_package_and_no_repository_files(clean_env):
 
     _, wheel = clean_env
     names = zipfile.ZipFile(wheel).namelist()
-    assert "course_utils/grading/manual.py" in names
+    assert "course_utils/tools/grading/manual.py" in names
     assert "course_utils/data/registry.py" in names
     assert not [n for n in names if n.startswith(("tests/", "notebooks/", "homeworks/"))]
 

@@ -14,9 +14,11 @@ import sys
 import warnings
 
 from course_utils import config
-from course_utils.data import loaders as _loaders  # noqa: F401  (fills the registry)
+from course_utils.data.datasets import register_all
 from course_utils.data.fetch import ChecksumError, DataError, RemoteFile, locate
 from course_utils.data.registry import REGISTRY, Dataset, get_entry
+
+register_all()
 
 
 class StandInWarning(UserWarning):
@@ -47,7 +49,7 @@ def note_standin(name: str, what: str) -> None:
     """Record that ``name`` was replaced by a stand-in (called by the loaders)."""
     for used in _WATCHERS:
         used.append((name, what))
-    from course_utils.notebook import record_run
+    from course_utils.session import record_run
 
     record_run({"standin": name, "what": what})
 

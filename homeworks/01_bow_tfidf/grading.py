@@ -19,7 +19,7 @@ from sklearn.metrics import roc_auc_score
 from course_utils import data
 from course_utils.data import get_entry
 from course_utils.data.fetch import locate
-from course_utils.grading.trusted import Ladder
+from course_utils.tools.grading.trusted import Ladder
 
 
 def _found(name: str) -> bool:

@@ -16,7 +16,7 @@ from course_utils import data
 from course_utils.data import get_entry
 from course_utils.data.fetch import locate
 from course_utils.data.standins import ag_news_like
-from course_utils.grading.trusted import Ladder
+from course_utils.tools.grading.trusted import Ladder
 
 N_SMALL = 1_000  # held-out texts in small mode (full mode: the 7,600 official test texts)
 N_SANITY = 500  # texts of the predict_tests sanity check

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
-from course_utils.grading.trusted import Ladder
+from course_utils.tools.grading.trusted import Ladder
 
 CHECK_EPISODES = 20  # cartpole_tests: the public check's size
 HELDOUT_EPISODES = {True: 30, False: 100}  # cartpole_heldout, by small mode

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from course_utils import config, data
-from course_utils.grading.trusted import Ladder
+from course_utils.tools.grading.trusted import Ladder
 from course_utils.io import atomic_save_npz
 
 # The notebook's knobs (offline): keep them in step with its parameter cell.

@@ -9,7 +9,7 @@ the Hugging Face cache (MiniLM), nothing else.
 import numpy as np
 
 from course_utils import data
-from course_utils.grading.trusted import Ladder
+from course_utils.tools.grading.trusted import Ladder
 
 N_SMALL = 128  # small mode: a fixed sample of the 2,000 test rows
 

@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 
 from course_utils import data
-from course_utils.grading.trusted import Ladder
+from course_utils.tools.grading.trusted import Ladder
 
 N_HELDOUT = 2000
 N_DRAWS = 5  # reparameterised samples per held-out image

@@ -8,8 +8,8 @@ cannot regenerate the set and its captions), sends only the images into the kern
 image, which never enter the kernel.
 """
 
-from course_utils.grading.trusted import Ladder
-from course_utils.shapes import make_shapes
+from course_utils.tools.grading.trusted import Ladder
+from course_utils.vision.shape_captions import make_shapes
 from course_utils.text import corpus_bleu, tokenize
 
 IMG = 64

@@ -4,7 +4,7 @@ LSTM decoder with additive attention over the 4 x 4 grid ("show, attend and tell
 
 Features: MobileNetV2 (ImageNet weights from the mirror / TORCH_HOME; random weights,
 flagged in the notes, when none are found) cut after block 13, 64-px images ->
-96 x 4 x 4 grids, extracted once into a ``course_utils.feature_store`` under
+96 x 4 x 4 grids, extracted once into a ``course_utils.vision.feature_store`` under
 COURSE_CACHE (a rerun reuses them), standardised per channel. Both decoders are
 trained with teacher forcing (Adam, 5 captions per image) and scored by corpus
 BLEU-4 of greedy captions against the five references of each held-out image.
@@ -28,11 +28,11 @@ from torch.utils.data import DataLoader, Dataset
 
 from course_utils import config
 from course_utils.data import StandInWarning
-from course_utils.feature_store import FeatureDataset, extract_features
 from course_utils.pretrained import load_torchvision
-from course_utils.seq2seq import greedy_decode
-from course_utils.shapes import shapes_splits
 from course_utils.text import Vocab, corpus_bleu, tokenize
+from course_utils.text.decoding import greedy_decode
+from course_utils.vision.feature_store import FeatureDataset, extract_features
+from course_utils.vision.shape_captions import shapes_splits
 
 N_TRAIN = int(os.environ.get("BENCH_CAPTION_TRAIN", 5000))
 N_TEST = int(os.environ.get("BENCH_CAPTION_TEST", 500))

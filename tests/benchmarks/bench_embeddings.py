@@ -18,8 +18,8 @@ from __future__ import annotations
 import time
 
 from course_utils import data
-from course_utils.corpora import questions_words_path
 from course_utils.text import tokenize
+from course_utils.text.corpora import questions_words_path
 
 GLOVE_RESTRICT = 100_000
 W2V = dict(

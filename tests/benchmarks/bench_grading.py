@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from course_utils.grading import Limits, grade
+from course_utils.tools.grading import Limits, grade
 
 ROOT = Path(__file__).resolve().parents[2]
 COPIES = int(os.environ.get("BENCH_GRADING_COPIES", "40"))

@@ -41,8 +41,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from course_utils import data
 from course_utils.config import device, seed_everything
-from course_utils.seq2seq import beam_search
 from course_utils.text import Vocab, corpus_bleu, pad_collate, tokenize
+from course_utils.text.decoding import beam_search
 
 CFG = dict(
     emb=256,

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from unittest import mock
 
-from course_utils import nbtools
+from course_utils.tools import notebooks as nbtools
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT_S = 60.0

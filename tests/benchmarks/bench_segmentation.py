@@ -17,7 +17,7 @@ written compactly, at 256 pixels (the slices resized from 512), CPU-sized:
 - loss BCE + soft Dice; Adam (the pretrained encoder at a third of the
   learning rate, its batch-norm statistics frozen), cosine decay to 0 per batch;
 - held-out slices predicted whole; Dice and IoU per image (threshold 0.5),
-  averaged over the 6 slices (``course_utils.segmentation``).
+  averaged over the 6 slices (``course_utils.vision.segmentation``).
 
 Settings can be overridden for a quick check: ``BENCH_SEG_EPOCHS``,
 ``BENCH_SEG_SIZE`` (image side), ``BENCH_SEG_THREADS``.
@@ -42,7 +42,7 @@ from course_utils import data
 from course_utils.config import seed_everything
 from course_utils.data import StandInWarning
 from course_utils.pretrained import load_torchvision
-from course_utils.segmentation import dice_score, iou_score, predict_tiled, soft_dice_loss
+from course_utils.vision.segmentation import dice_score, iou_score, predict_tiled, soft_dice_loss
 
 SIZE = int(os.environ.get("BENCH_SEG_SIZE", 256))
 EPOCHS = int(os.environ.get("BENCH_SEG_EPOCHS", 15))

@@ -3,7 +3,7 @@
 The pipeline of ``notebooks/vision/01_transfer_learning.ipynb`` at a larger size:
 
 1. all 10,000 CIFAR-10 training cats and dogs written as PNG files to a class-folder
-   tree (``course_utils.images.write_image_folder``), split 90/10 (stratified, seed 0)
+   tree (``course_utils.vision.images.write_image_folder``), split 90/10 (stratified, seed 0)
    into train.csv / val.csv, read back with ``CsvImageDataset``; the 2,000 test cats
    and dogs are written too and used only for the test rows;
 2. preprocessing: Resize to ``IMAGE_SIZE``, ToImage/ToDtype, Normalize with the
@@ -68,10 +68,11 @@ def run() -> list[dict]:
     from torchvision.transforms import v2
     from tqdm import tqdm
 
-    from course_utils import cli, config, data
-    from course_utils.classify import save_classifier
-    from course_utils.images import CsvImageDataset, split_folder_to_csv, write_image_folder
+    from course_utils import config, data
     from course_utils.pretrained import load_torchvision
+    from course_utils.tools import cli
+    from course_utils.vision.classify import save_classifier
+    from course_utils.vision.images import CsvImageDataset, split_folder_to_csv, write_image_folder
 
     torch.set_num_threads(THREADS)
     config.seed_everything(0)

@@ -75,7 +75,7 @@ def run() -> list[dict]:
             "target": "",
             "passed": None,
             "seconds": None,
-            "notes": f"course_utils.seq2seq.beam_search; exact match {summary['exact match'].iloc[2]:.3f}",
+            "notes": f"course_utils.text.decoding.beam_search; exact match {summary['exact match'].iloc[2]:.3f}",
         },
     ]
 
