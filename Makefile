@@ -15,9 +15,11 @@ NB_DIRS := $(wildcard notebooks)
 # layer, pretrained weights, the homeworks and the notebooks. The offline pass
 # runs these only; the rest of the unit tests do not read data.
 OFFLINE_TESTS := $(wildcard tests/test_data*.py tests/test_pretrained.py tests/test_homeworks.py)
-# What ruff lints and formats: the package, tests and benchmarks, lessons, homework
-# sources and their grading.py (not the student notebooks `course release` generates).
-LINT_PATHS := course_utils tests notebooks $(wildcard homeworks/*/*.source.ipynb homeworks/*/*.py)
+# What ruff lints and formats: the package, tests and benchmarks, lesson and homework
+# sources, grading.py and the diagram script (not the student notebooks `course release`
+# generates from the sources: their stubs leave names unused on purpose).
+LINT_PATHS := course_utils tests conftest.py notebooks/diagrams \
+	$(wildcard notebooks/*/*.source.ipynb homeworks/*/*.source.ipynb homeworks/*/*.py)
 PYTEST_NB := --nbval-lax --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: install run lint format test test-offline test-data-paths unit notebooks bench lab check clean

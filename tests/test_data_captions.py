@@ -311,7 +311,7 @@ def test_notebook_runs_in_small_mode_on_flickr8k(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("COURSE_CAPTION_DATA", "flickr8k")
-    path = ROOT / "notebooks" / "vision" / "06_image_captioning.ipynb"
+    path = ROOT / "notebooks" / "vision" / "06_image_captioning.source.ipynb"
     result = nbtools.execute(path, tmp_path / "out", ROOT, timeout=300, small=True)
     assert result.status == "ok", result.error
     assert "Flickr8k=" in result.headline, result.headline

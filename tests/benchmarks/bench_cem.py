@@ -1,6 +1,6 @@
 """Deep cross-entropy method on CartPole-v1 and LunarLander-v3 (notebook rl/01).
 
-The same algorithm as ``notebooks/rl/01_gym_and_cem.ipynb``, written compactly:
+The same algorithm as ``notebooks/rl/01_gym_and_cem.source.ipynb``, written compactly:
 
 1. play a batch of sessions with the current stochastic policy (a small MLP whose
    softmax gives the action probabilities), all sessions of a batch stepping

@@ -1,6 +1,6 @@
 """Knowledge distillation on CIFAR-10 (notebook vision/03), full size.
 
-The same recipe as ``notebooks/vision/03_knowledge_distillation.ipynb``, written
+The same recipe as ``notebooks/vision/03_knowledge_distillation.source.ipynb``, written
 compactly:
 
 1. a VGG-style teacher (4 conv layers, ~240k parameters) trained on the 50,000

@@ -1,6 +1,6 @@
 """DQN on CartPole-v1 and a short Breakout run (notebook rl/04).
 
-The algorithm of ``notebooks/rl/04_dqn_atari.ipynb`` with its full-mode settings, written
+The algorithm of ``notebooks/rl/04_dqn_atari.source.ipynb`` with its full-mode settings, written
 compactly:
 
 - epsilon-greedy acting (1 -> 0.05 linearly over 10,000 steps), transitions stored in

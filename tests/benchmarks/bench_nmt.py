@@ -1,6 +1,6 @@
 """GRU encoder-decoder with additive attention on Multi30k de->en (notebook nlp/04).
 
-The architecture of ``notebooks/nlp/04_seq2seq_nmt.ipynb`` (bidirectional GRU encoder,
+The architecture of ``notebooks/nlp/04_seq2seq_nmt.source.ipynb`` (bidirectional GRU encoder,
 Bahdanau attention, GRU decoder fed the previous word and the context), sized so that a
 full training run fits a 2-core CPU:
 

@@ -1,6 +1,6 @@
 """Policy gradients: REINFORCE on CartPole-v1 and A2C on Acrobot-v1 (notebook rl/05).
 
-The same algorithms and hyper-parameters as ``notebooks/rl/05_reinforce_a2c.ipynb``,
+The same algorithms and hyper-parameters as ``notebooks/rl/05_reinforce_a2c.source.ipynb``,
 written compactly:
 
 - **REINFORCE** with a learned state-value baseline: play a batch of 16 complete

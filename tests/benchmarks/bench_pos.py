@@ -1,7 +1,7 @@
 """BiLSTM PoS tagger with GloVe-initialised embeddings and character BiLSTM features
 (notebook nlp/06), trained on Brown with the universal tagset.
 
-The same model as ``notebooks/nlp/06_pos_tagging.ipynb`` in full mode, written compactly:
+The same model as ``notebooks/nlp/06_pos_tagging.source.ipynb`` in full mode, written compactly:
 all 57,340 Brown sentences, 10% held out (same seeded shuffle), word embeddings from
 GloVe-50 (100,000 words in the mirror) fine-tuned, a character BiLSTM (24-d characters,
 32 per direction) per distinct word form of a batch, a word BiLSTM of 128 per direction,

@@ -1,8 +1,8 @@
 """Tabular Q-learning, SARSA, expected SARSA on Taxi-v4 and approximate Q-learning
 on CartPole-v1 (notebooks rl/02 and rl/03).
 
-The same algorithms as ``notebooks/rl/02_qlearning.ipynb`` and
-``notebooks/rl/03_approx_qlearning.ipynb``, with the notebooks' full-mode settings,
+The same algorithms as ``notebooks/rl/02_qlearning.source.ipynb`` and
+``notebooks/rl/03_approx_qlearning.source.ipynb``, with the notebooks' full-mode settings,
 written compactly.
 
 Taxi-v4 rows:

@@ -2,7 +2,7 @@
 Dice of a U-Net trained from scratch against a U-Net whose encoder is the
 ImageNet-pretrained MobileNetV2, the same epochs, crops and order for both.
 
-The same models, augmentations and loss as ``notebooks/vision/04_semantic_segmentation.ipynb``,
+The same models, augmentations and loss as ``notebooks/vision/04_semantic_segmentation.source.ipynb``,
 written compactly, at 256 pixels (the slices resized from 512), CPU-sized:
 
 - data: the 30 annotated slices; the last 6 (a contiguous block of the stack) are

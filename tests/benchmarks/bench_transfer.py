@@ -1,6 +1,6 @@
 """Transfer learning on CIFAR-10 cats vs dogs (notebook vision/01) and `course classify` speed.
 
-The pipeline of ``notebooks/vision/01_transfer_learning.ipynb`` at a larger size:
+The pipeline of ``notebooks/vision/01_transfer_learning.source.ipynb`` at a larger size:
 
 1. all 10,000 CIFAR-10 training cats and dogs written as PNG files to a class-folder
    tree (``course_utils.vision.images.write_image_folder``), split 90/10 (stratified, seed 0)

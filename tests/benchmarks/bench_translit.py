@@ -1,5 +1,5 @@
 """Hebrew-to-English transliteration before and after self-critical sequence training
-(notebook ``notebooks/nlp/09_rl_for_seq2seq.ipynb``).
+(the solved lesson source ``notebooks/nlp/09_rl_for_seq2seq.source.ipynb``).
 
 The benchmark *is* the notebook's full mode: its code cells are executed in one
 namespace with ``COURSE_SMALL`` unset (figures go to a non-interactive backend), and the
@@ -16,7 +16,9 @@ import os
 import time
 from pathlib import Path
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "nlp" / "09_rl_for_seq2seq.ipynb"
+NOTEBOOK = (
+    Path(__file__).resolve().parents[2] / "notebooks" / "nlp" / "09_rl_for_seq2seq.source.ipynb"
+)
 
 
 def execute_notebook(path: Path) -> dict:

@@ -1,6 +1,6 @@
 """Variational autoencoder on binarised MNIST (notebook vision/05).
 
-The same model family as ``notebooks/vision/05_vae.ipynb``: an MLP encoder gives
+The same model family as ``notebooks/vision/05_vae.source.ipynb``: an MLP encoder gives
 ``mu, log_var`` of a diagonal Gaussian q(z|x), a sample ``z = mu + sigma * eps``
 (the reparameterisation trick) goes through an MLP decoder that gives the logits of
 784 independent Bernoulli pixels, and the loss is the negative ELBO
