@@ -9,8 +9,7 @@ from tests.conftest import OFFLINE_PASS
 # In the offline pass, notebooks that reach no data (nbtools.reads_mirror: no
 # course_utils.data, no pretrained weights, no NLTK...) ran in `make test` already and
 # would run the same code on the same inputs: they are not collected.
-
-
+#
 # A lesson's student seminar is generated from its source (`course release`): its
 # exercises are stubs that raise, so nbval runs the solved source instead; the seminar
 # is checked by tests/test_seminars.py (current, and every exercise check fails).
@@ -28,3 +27,21 @@ def pytest_ignore_collect(collection_path, config):
 
         return reads_mirror(Path(collection_path)) is None
     return None
+
+
+# How pytest-xdist shares the work (`--dist loadgroup`): the cells of a notebook run in
+# one kernel, and most test files share module-scoped fixtures (a graded batch, a built
+# wheel), so each file goes to one worker as a whole. The files below hold many slow,
+# independent tests (a homework graded three times, a seminar run through `course
+# check`): their tests are spread one by one, so that no single worker runs them all
+# in a row (as one file they were a third of `make test`'s time on 2 workers).
+SPREAD = {"test_homeworks.py", "test_seminars.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    import pytest
+
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.name not in SPREAD:
+            item.add_marker(pytest.mark.xdist_group(str(path)))

@@ -20,13 +20,14 @@ from course_utils.text.metrics import (
     sentence_bleu,
 )
 from course_utils.text.sequences import PadCollate, pad_collate, seq_loss
-from course_utils.text.vocab import BOS, EOS, PAD, SPECIALS, UNK, Vocab, tokenize
+from course_utils.text.vocab import BOS, EOS, PAD, SPECIALS, TOKEN_PATTERN, UNK, Vocab, tokenize
 
 __all__ = [
     "BOS",
     "EOS",
     "PAD",
     "SPECIALS",
+    "TOKEN_PATTERN",
     "UNK",
     "Hypothesis",
     "PadCollate",

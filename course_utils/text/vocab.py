@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import torch
 
-__all__ = ["BOS", "EOS", "PAD", "SPECIALS", "UNK", "Vocab", "tokenize"]
+__all__ = ["BOS", "EOS", "PAD", "SPECIALS", "TOKEN_PATTERN", "UNK", "Vocab", "tokenize"]
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SPECIALS = (PAD, UNK, BOS, EOS)

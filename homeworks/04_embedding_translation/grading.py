@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from course_utils import config, data
-from course_utils.tools.grading.trusted import Ladder
 from course_utils.io import atomic_save_npz
+from course_utils.tools.grading.trusted import Ladder
 
 # The notebook's knobs (offline): keep them in step with its parameter cell.
 SEED = 0

@@ -7,8 +7,8 @@ training and validation files only.
 """
 
 from course_utils import data
-from course_utils.tools.grading.trusted import Ladder
 from course_utils.text import corpus_bleu, tokenize
+from course_utils.tools.grading.trusted import Ladder
 
 SMALL_MAX_TOKENS = 8  # small mode: the test2016 pairs with at most 8 tokens on both sides
 

@@ -8,9 +8,9 @@ cannot regenerate the set and its captions), sends only the images into the kern
 image, which never enter the kernel.
 """
 
+from course_utils.text import corpus_bleu, tokenize
 from course_utils.tools.grading.trusted import Ladder
 from course_utils.vision.shape_captions import make_shapes
-from course_utils.text import corpus_bleu, tokenize
 
 IMG = 64
 HELD_SEED = 0x9E37_79B9_7F4A_7C15  # never used by the notebook (it uses shapes_splits(seed=0))
