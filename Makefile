@@ -55,7 +55,7 @@ format: $(STAMP)
 
 ## Lint, unit tests, homework invariants, then every notebook under nbval (small mode).
 test: lint
-	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) --dist loadgroup --durations=25 $(PYTEST_NB) \
+	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) --dist loadfile --durations=25 $(PYTEST_NB) \
 		tests $(NB_DIRS)
 
 ## With no data mirror, an empty cache and no network (stand-ins): the data-layer
@@ -69,14 +69,14 @@ test-offline: $(STAMP)
 		unshare -rn sh -c 'ip link set lo up && exec $(MAKE) test-data-paths'
 
 test-data-paths: $(STAMP)
-	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) --dist loadgroup --durations=15 $(PYTEST_NB) \
+	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) --dist loadfile --durations=15 $(PYTEST_NB) \
 		$(OFFLINE_TESTS) $(NB_DIRS)
 
 unit: $(STAMP)
 	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) tests
 
 notebooks: $(STAMP)
-	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) --dist loadgroup $(PYTEST_NB) $(NB_DIRS)
+	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) --dist loadfile $(PYTEST_NB) $(NB_DIRS)
 
 ## Benchmarks (full-size measurements) into docs/results.md; BENCH=name for one.
 bench: $(STAMP)

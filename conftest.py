@@ -29,19 +29,21 @@ def pytest_ignore_collect(collection_path, config):
     return None
 
 
-# How pytest-xdist shares the work (`--dist loadgroup`): the cells of a notebook run in
-# one kernel, and most test files share module-scoped fixtures (a graded batch, a built
-# wheel), so each file goes to one worker as a whole. The files below hold many slow,
-# independent tests (a homework graded three times, a seminar run through `course
-# check`): their tests are spread one by one, so that no single worker runs them all
-# in a row (as one file they were a third of `make test`'s time on 2 workers).
+# How pytest-xdist shares the work: the cells of a notebook run in one kernel, in order,
+# and most test files share module-scoped fixtures (a graded batch, a built wheel), so
+# each file goes to one worker as a whole (xdist's "loadfile"). The files below hold
+# many slow, independent tests (a homework graded three times, a seminar run through
+# `course check`): their tests are shared out one by one, so that no single worker runs
+# them all in a row (as whole files they were a third of `make test` on 2 workers).
 SPREAD = {"test_homeworks.py", "test_seminars.py"}
 
 
-def pytest_collection_modifyitems(config, items):
-    import pytest
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
 
-    for item in items:
-        path = Path(str(item.fspath))
-        if path.name not in SPREAD:
-            item.add_marker(pytest.mark.xdist_group(str(path)))
+    class FileOrTestScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return nodeid if Path(path).name in SPREAD else path
+
+    return FileOrTestScheduling(config, log)
