@@ -20,6 +20,8 @@ OFFLINE_TESTS := $(wildcard tests/test_data*.py tests/test_pretrained.py tests/t
 # generates from the sources: their stubs leave names unused on purpose).
 LINT_PATHS := course_utils tests conftest.py notebooks/diagrams \
 	$(wildcard notebooks/*/*.source.ipynb homeworks/*/*.source.ipynb homeworks/*/*.py)
+# numba (UMAP in nlp/01) compiles once per run of the test targets, not once per kernel
+export NUMBA_CACHE_DIR ?= $(CURDIR)/build/numba-cache
 PYTEST_NB := --nbval-lax --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: install run lint format test test-offline test-data-paths unit notebooks bench lab check clean

@@ -335,6 +335,7 @@ def _report_seminar(result) -> int:
         print(f"{t['id']:<{width}}  {t['status']:<8} {t['message'][:90]}")
     passed = sum(t["status"] == "passed" for t in checks)
     print(f"\nexercise checks passed: {passed} / {len(checks)}")
+    print("(the cells after the last check were not run: no check depends on them)")
     if result.changes:
         print("\nCells you changed or added (they ran as you wrote them):")
         for change in result.changes:

@@ -54,6 +54,7 @@ from course_utils.tools.grading.notebook_format import (
     digest,
     grading_meta,
     homework_name,
+    is_lesson,
     parse,
     read_source,
     read_trusted_json,
@@ -1566,6 +1567,14 @@ def check(notebook: Path, cell_timeout: float = 300.0) -> Result:
     notebook = Path(notebook)
     raw, nb = read_submission(notebook)
     nb, changes = self_check_changes(nb)
+    if (nb.metadata.get("course") or {}).get("seminar") or is_lesson(notebook):
+        # a seminar's checks cannot depend on the cells after the last one (the training
+        # runs and plots that use the student's code): they are not run here
+        last = max(
+            (i for i, c in enumerate(nb.cells) if grading_meta(c).get("grade")), default=None
+        )
+        if last is not None:
+            nb.cells = nb.cells[: last + 1]
     cells = parse(nb)
     answers, how = student_answers(nb, cells)
     name = (nb.metadata.get("course") or {}).get("homework", notebook.stem)
