@@ -364,13 +364,11 @@ def test_{name}_full_mode_without_the_data_is_a_clear_error(isolated_cache, monk
 
 
 def _list_module(listing: Path, name: str) -> None:
-    """Add ``name`` to the import block and to ``MODULES`` of datasets/__init__.py, both
-    one name per line in alphabetical order."""
+    """Add ``name`` to ``NAMES`` in datasets/__init__.py (one per line, alphabetical)."""
     text = listing.read_text(encoding="utf-8")
-    for opener in ("from course_utils.data.datasets import (\n", "MODULES = (\n"):
-        start = text.index(opener) + len(opener)
-        end = text.index(")", start)
-        names = {line.strip().rstrip(",") for line in text[start:end].splitlines() if line.strip()}
-        block = "".join(f"    {n},\n" for n in sorted(names | {name}))
-        text = text[:start] + block + text[end:]
-    listing.write_text(text, encoding="utf-8")
+    opener = "NAMES = (\n"
+    start = text.index(opener) + len(opener)
+    end = text.index(")", start)
+    names = {line.strip().strip(",").strip('"') for line in text[start:end].splitlines()}
+    block = "".join(f'    "{n}",\n' for n in sorted((names - {""}) | {name}))
+    listing.write_text(text[:start] + block + text[end:], encoding="utf-8")
