@@ -317,13 +317,12 @@ def _is_seminar(path: Path) -> bool:
     """A lesson's seminar (or its source): exercise checks without points."""
     import nbformat
 
-    from course_utils.tools.grading.notebook_format import is_lesson
+    from course_utils.tools.grading.notebook_format import is_seminar
 
     try:
-        meta = nbformat.read(path, as_version=4).metadata.get("course") or {}
+        return is_seminar(nbformat.read(path, as_version=4), path)
     except (OSError, ValueError):
         return False
-    return bool(meta.get("seminar")) or is_lesson(path)
 
 
 def _report_seminar(result) -> int:

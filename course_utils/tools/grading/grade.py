@@ -54,7 +54,7 @@ from course_utils.tools.grading.notebook_format import (
     digest,
     grading_meta,
     homework_name,
-    is_lesson,
+    is_seminar,
     parse,
     read_source,
     read_trusted_json,
@@ -1567,7 +1567,7 @@ def check(notebook: Path, cell_timeout: float = 300.0) -> Result:
     notebook = Path(notebook)
     raw, nb = read_submission(notebook)
     nb, changes = self_check_changes(nb)
-    if (nb.metadata.get("course") or {}).get("seminar") or is_lesson(notebook):
+    if is_seminar(nb, notebook):
         # a seminar's checks cannot depend on the cells after the last one (the training
         # runs and plots that use the student's code): they are not run here
         last = max(

@@ -335,6 +335,11 @@ def is_lesson(path: Path) -> bool:
     return path.parent.parent.name == "notebooks"
 
 
+def is_seminar(nb, path: Path) -> bool:
+    """A lesson's seminar (released, marked in its metadata) or its source (by path)."""
+    return bool((nb.metadata.get("course") or {}).get("seminar")) or is_lesson(path)
+
+
 def student_path(source_path: Path) -> Path:
     """Where ``course release`` writes the student version of a source notebook.
 
