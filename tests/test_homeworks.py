@@ -1,10 +1,14 @@
 """Invariants of every homework (docs/design.md section 5), checked by the grader:
-the source scores full marks, the untouched student notebook scores zero without
-crashing the grader, and grading the same submission twice gives the same result."""
+the source scores full marks (its automatic points from the grader, its open part's
+points entered through the manual-grading page), the untouched student notebook scores
+zero without crashing the grader, and grading the same submission twice gives the same
+result. Every homework is on one scale: 10 points, 7 automatic and 3 graded by hand."""
 
 from __future__ import annotations
 
+import csv
 import os
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -65,8 +69,69 @@ def test_homework_invariants(source, tmp_path, monkeypatch):
     # nothing for a human to look at in honest work (a flag is noise for instructors)
     assert not full.flags and not empty.flags, (full.flags, empty.flags)
     assert all(t["status"] != "not-run" for t in empty.tests), empty.events
+    # automatic points only so far: the open part waits for a person
+    assert full.score == TOTAL_POINTS - MANUAL_POINTS, (full.score, full.tests)
+    grade_reference_by_hand(tmp_path / "a", source.name, student.name)
     again = grade(source, [source], tmp_path / "b", limits=LIMITS, progress=False)
     assert again[0].fingerprint() == full.fingerprint()
+
+
+def grade_reference_by_hand(out: Path, reference: str, untouched: str) -> None:
+    """An instructor gives the reference's open part its full points in the manual-grading
+    page (the form posts the page sends, with its token); the reports then show the
+    reference at 10 of 10 with nothing pending, and the untouched student notebook at 0
+    with its 3 points still to grade."""
+    from course_utils.tools.grading import manual
+    from course_utils.tools.grading.grade import write_reports
+    from tests.test_grading_manual import form, request, running
+
+    items = [i for i in manual.queue(out) if Path(i.submission).name == reference]
+    assert sorted(i.grade_id for i in items) == sorted(OPEN_PART), items
+    with running(out, on_save=write_reports) as server:
+        for it in items:
+            path = "/item/" + "/".join(
+                urllib.parse.quote(p, safe="") for p in (it.stem, it.grade_id)
+            )
+            status, _, text = request(
+                server, "POST", path, form(server, it, points=f"{it.max_points:g}", comment="ok")
+            )
+            assert status in (302, 303), (status, text[:500])
+    with open(out / "gradebook.csv") as fh:
+        rows = {r["submission"]: r for r in csv.DictReader(fh)}
+    assert float(rows[reference]["score"]) == TOTAL_POINTS, rows[reference]
+    assert rows[reference]["manual_pending"] in ("", "0"), rows[reference]
+    assert float(rows[untouched]["score"]) == 0, rows[untouched]
+
+
+TOTAL_POINTS, MANUAL_POINTS = 10, 3
+# the open part: a code answer (the experiments) and a markdown answer (the report)
+OPEN_PART = {"open_experiments": 1, "open_report": 2}
+
+
+def _graded_cells(source: Path) -> list[tuple[str, dict]]:
+    import nbformat
+
+    cells = []
+    for cell in nbformat.read(source, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") or meta.get("task"):
+            cells.append((cell.cell_type, meta))
+    return cells
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
+def test_one_scale_and_an_open_part_graded_by_hand(source):
+    """10 points in every homework; the open part (20-30 %) is graded by hand, comes after
+    every automatically graded cell, and is a code answer followed by a written report."""
+    cells = _graded_cells(source)
+    total = sum(float(m.get("points", 0)) for _, m in cells)
+    assert total == TOTAL_POINTS, f"{source.name}: {total:g} points, expected {TOTAL_POINTS}"
+    manual = [(t, m) for t, m in cells if m.get("task") or m.get("solution")]
+    assert {m["grade_id"]: float(m["points"]) for _, m in manual} == OPEN_PART, manual
+    assert [t for t, _ in cells[-2:]] == ["code", "markdown"], (
+        f"{source.name}: the open part must end the notebook (experiments, then the report)"
+    )
+    assert [m["grade_id"] for _, m in cells[-2:]] == list(OPEN_PART)
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
