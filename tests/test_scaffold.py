@@ -103,8 +103,16 @@ def test_new_homework_releases_and_meets_the_invariants(tmp_path, monkeypatch):
     )
     by_name = {r.submission: r for r in results}
     full, empty = by_name[source.name], by_name[student_path(source).name]
-    assert full.score == full.max_score == 1, (full.tests, full.reason)
+    # 7 automatic points; the open part (3) waits for manual grading
+    assert full.score == 7 and full.max_score == 10, (full.tests, full.reason)
+    assert {t["id"]: t["status"] for t in full.tests if t["status"] == "manual"} == {
+        "open_experiments": "manual",
+        "open_report": "manual",
+    }
     assert empty.status == "graded" and empty.score == 0
+    from tests.test_homeworks import test_one_scale_and_an_open_part_graded_by_hand
+
+    test_one_scale_and_an_open_part_graded_by_hand(source)
     assert (source.parent / "README.md").is_file()
 
 

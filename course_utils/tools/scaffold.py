@@ -210,7 +210,7 @@ minute on 2 CPU cores; full mode to be measured. Check your work with
     instructor = """import numpy as np
 
 from course_utils.tools.grading.checks import submit"""
-    task = """## 1. Standardise (1 point)
+    task = """## 1. Standardise (7 points)
 
 `standardize(x)` returns `x` shifted to mean 0 and scaled to standard deviation 1 (a
 NumPy array of the same shape)."""
@@ -234,17 +234,22 @@ submit("standardize_random", standardize(np.random.default_rng(7).normal(3, 2, s
                 answer, metadata=_nbgrader("standardize", solution=True, grade=False)
             ),
             nbformat.v4.new_code_cell(
-                test, metadata=_nbgrader("standardize_tests", solution=False, grade=True, points=1)
+                test, metadata=_nbgrader("standardize_tests", solution=False, grade=True, points=7)
             ),
+            *_open_part(),
         ]
     )
     source = _write_new(folder / f"{name}.source.ipynb", nb)
     (folder / "README.md").write_text(
         f"""# Homework {number}
 
+Every homework has 10 points: 7 automatic, and an open part of 3 graded by hand.
+
 | part | grade id | points | public tests | judged by the grader (trusted) |
 |---|---|---|---|---|
-| `standardize(x)` | `standardize_tests` | 1 | mean 0, std 1 (toy input) | output on a random input vs the key |
+| `standardize(x)` | `standardize_tests` | 7 | mean 0, std 1 (toy input) | output on a random input vs the key |
+| open part: experiments | `open_experiments` | 1 | - | by hand (`course manual`), rubric in the source |
+| open part: report | `open_report` | 2 | - | by hand (`course manual`), rubric in the source |
 
 `course release homeworks/{name}/{name}.source.ipynb` writes the student version and the
 answer key; `course grade` grades a folder of submissions (README of `homeworks/`).
@@ -252,6 +257,51 @@ answer key; `course grade` grades a folder of submissions (README of `homeworks/
         encoding="utf-8",
     )
     return source
+
+
+def _open_part() -> list:
+    """The open part every homework ends with (3 of its 10 points, graded by hand): the
+    task, the student's experiments (a code answer) and their report (a written answer
+    whose source is the model report and the rubric the manual grader sees)."""
+    task = """## Open part (3 points, graded by hand)
+
+Try **at least two improvements of your own choice** and compare each with your
+baseline on validation data. Put the code in the cell below (add cells if you need);
+each experiment should run in under a minute in small mode. Then write a short report.
+
+Graded by hand:
+- experiments (1 point): at least two changes, each compared with the baseline on the
+  same validation data, and the code runs;
+- report (2 points): what you tried and why, a results table, a plot, and conclusions
+  the numbers support."""
+    experiments = """### BEGIN SOLUTION
+rng = np.random.default_rng(0)
+x = rng.normal(3, 2, size=200)
+for name, z in [("standardize", standardize(x)), ("centre only", x - x.mean())]:
+    print(f"{name:12s} mean {z.mean():+.3f}  std {z.std():.3f}")
+### END SOLUTION"""
+    report = """Model report (the rubric below is for the grader).
+
+| variant | mean | std |
+|---|---|---|
+| standardize | 0.000 | 1.000 |
+| centre only | 0.000 | about 2 |
+
+Centring alone keeps the spread; dividing by the standard deviation fixes it at 1.
+
+**Rubric.** Report: 2 points for the changes and their reasons, a table, a plot and
+conclusions the numbers support; 1 point when one of these is missing; 0 when there
+is no comparison. Experiments (`open_experiments`): 1 point for two or more changes
+compared with the baseline on the same data, code that runs."""
+    return [
+        nbformat.v4.new_markdown_cell(task),
+        nbformat.v4.new_code_cell(
+            experiments, metadata=_nbgrader("open_experiments", solution=True, grade=True, points=1)
+        ),
+        nbformat.v4.new_markdown_cell(
+            report, metadata=_nbgrader("open_report", solution=True, grade=True, points=2)
+        ),
+    ]
 
 
 _DATASET = re.compile(r"[a-z][a-z0-9_]*")
