@@ -12,7 +12,7 @@ from course_utils.data import DataError, StandInWarning
 from tests.conftest import mirror_path, requires_mirror
 
 MIRROR = mirror_path()
-NEW = ["multi30k", "he_translit", "uk_ru_dictionary", "ud_english_ewt", "brown"]
+NEW = ["multi30k", "he_translit", "uk_ru_dictionary", "ud_english_ewt", "brown", "conll2000"]
 UNIVERSAL = {"ADJ", "ADP", "ADV", "CONJ", "DET", "NOUN", "NUM", "PRON", "PRT", "VERB", "X", "."}
 UPOS = {
     "ADJ",
@@ -212,7 +212,13 @@ def test_brown_standin_offline_without_nltk_data(offline_small, nltk_finds_nothi
 
 
 @pytest.mark.parametrize(
-    "name,split", [("multi30k", "train"), ("ud_english_ewt", "train"), ("he_translit", None)]
+    "name,split",
+    [
+        ("multi30k", "train"),
+        ("ud_english_ewt", "train"),
+        ("he_translit", None),
+        ("conll2000", "train"),
+    ],
 )
 def test_full_mode_offline_is_a_clear_error(isolated_cache, monkeypatch, name, split):
     monkeypatch.setenv("COURSE_SMALL", "0")
@@ -220,3 +226,43 @@ def test_full_mode_offline_is_a_clear_error(isolated_cache, monkeypatch, name, s
     with pytest.raises(DataError, match=rf"dataset '{name}'.*not found.*stand-in instead") as info:
         data.load(name, split=split)
     assert "COURSE_OFFLINE" in str(info.value) and "course data fetch" in str(info.value)
+
+
+@requires_mirror
+def test_conll2000_from_mirror_is_what_nltk_reads():
+    from nltk.corpus.reader import ConllChunkCorpusReader
+
+    train = data.load("conll2000", split="train")
+    test = data.load("conll2000", split="test")
+    assert (len(train), len(test)) == (8936, 2012)
+    root = str(MIRROR / "nltk_data" / "corpora" / "conll2000.zip") + "/conll2000/"
+    reader = ConllChunkCorpusReader(root, ["train.txt", "test.txt"], ("NP", "VP", "PP"))
+    assert [list(s) for s in reader.iob_sents("test.txt")] == [list(s) for s in test]
+    tags = {c for s in train for _, _, c in s}
+    assert {"O", "B-NP", "I-NP", "B-VP", "B-PP"} <= tags
+
+
+def test_conll2000_standin_offline(offline_small):
+    with pytest.warns(StandInWarning, match="not the Wall Street Journal"):
+        sents = data.load("conll2000", split="train")
+    chunks = {c for s in sents for _, _, c in s}
+    assert {"B-NP", "I-NP", "B-VP", "B-PP", "O"} <= chunks
+    # a sentence never starts inside a chunk
+    assert all(not s[0][2].startswith("I-") for s in sents)
+
+
+def test_conll2000_zip_without_the_test_split_is_a_clear_error(tmp_path, monkeypatch):
+    """What a homework's grading sandbox sees: the training part only."""
+    import zipfile
+
+    from course_utils.data.datasets import conll2000
+
+    zpath = tmp_path / "conll2000.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        zf.writestr("conll2000/train.txt", "Confidence NN B-NP\nin IN B-PP\n\n")
+    get = {"corpus": zpath}.__getitem__
+    assert conll2000._load_conll2000(get, "train") == [
+        [("Confidence", "NN", "B-NP"), ("in", "IN", "B-PP")]
+    ]
+    with pytest.raises(DataError, match="has no conll2000/test.txt.*training sentences only"):
+        conll2000._load_conll2000(get, "test")

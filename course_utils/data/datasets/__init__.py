@@ -14,6 +14,7 @@ NAMES = (
     "ag_news",
     "brown",
     "cifar10",
+    "conll2000",
     "fasttext",
     "flickr8k",
     "glove",
