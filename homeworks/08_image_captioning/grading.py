@@ -3,9 +3,15 @@
 The held-out BLEU-4 ladder: the grader draws held-out images with the shapes generator and a
 seed of its own (a 64-bit constant kept in this file, which the sandbox hides, so the kernel
 cannot regenerate the set and its captions), sends only the images into the kernel
-(``caption_images(images)``: the notebook's ``patch_grid``, ``normalise`` and the student's
-``caption``), and scores the returned captions here against the five references of each
-image, which never enter the kernel.
+(``caption_images(images)``: the notebook's ``patch_grid`` and ``normalise``, then the
+student's ``greedy_captions`` with the student's trained ``model``), and scores the returned
+captions here against the five references of each image, which never enter the kernel.
+
+Steps: small mode (600 training images, 200 held-out images) 50 and 60; the reference
+solution reached 73.74 (measured 2026-12-07, 2-core AMD EPYC, no GPU). Full mode (5,000
+training images, 1,000 held-out images) 80 and 88: an estimate, not measured yet (a
+two-layer decoder reached 84.7 on 200 held-out images after 3 epochs on 1,200 training
+images; the lesson's LSTM with attention reached 91.9 on 3,000 images).
 """
 
 from course_utils.text import corpus_bleu, tokenize
@@ -25,7 +31,7 @@ def heldout_bleu4(session) -> float:
             f"found {len(hyps) if type(hyps) is list else type(hyps).__name__}"
         )
     if any(type(h) is not str for h in hyps):
-        raise TypeError("caption must return strings")
+        raise TypeError("caption_images must return strings (one caption per image)")
     return corpus_bleu(
         [tokenize(h) for h in hyps], [[tokenize(c) for c in caps] for caps in held.captions]
     )
@@ -33,7 +39,7 @@ def heldout_bleu4(session) -> float:
 
 LADDERS = {
     "heldout_bleu": Ladder(
-        heldout_bleu4, small=(40.0, 50.0), full=(60.0, 70.0), metric="held-out BLEU-4"
+        heldout_bleu4, small=(50.0, 60.0), full=(80.0, 88.0), metric="held-out BLEU-4"
     )
 }
 
