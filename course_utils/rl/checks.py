@@ -1,6 +1,6 @@
 """Public checks of a DQN temporal-difference loss, to call on your own function.
 
-Write ``compute_td_loss`` with this signature (the DQN notebook and homework do):
+Write ``compute_td_loss`` with this signature (the DQN notebook does):
 
 .. code-block:: python
 
