@@ -84,8 +84,10 @@ LADDERS = {
         full=(0.4,),
         metric=f"accuracy of predict on {N_SANITY} texts",
     ),
+    # full: the seeds' ladder (fastText with bigrams reports 0.925 on AG News); small
+    # (3,600 training texts): the reference reaches about 0.85 (README)
     "heldout": Ladder(
-        heldout_accuracy, small=(0.65, 0.70, 0.75), full=(0.90, 0.91, 0.915), metric="accuracy"
+        heldout_accuracy, small=(0.70, 0.75, 0.80), full=(0.90, 0.91, 0.915), metric="accuracy"
     ),
 }
 
