@@ -24,7 +24,7 @@ LINT_PATHS := course_utils tests conftest.py notebooks/diagrams \
 export NUMBA_CACHE_DIR ?= $(CURDIR)/build/numba-cache
 PYTEST_NB := --nbval-lax --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install run lint format test test-offline test-data-paths unit notebooks bench lab check clean
+.PHONY: install run lint format test test-offline test-data-paths test-regrade unit notebooks bench lab check clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,12 @@ test-offline: $(STAMP)
 test-data-paths: $(STAMP)
 	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) --dist loadfile --durations=15 $(PYTEST_NB) \
 		$(OFFLINE_TESTS) $(NB_DIRS)
+
+## Every homework's invariants with the regrade (the reference graded twice gives the
+## same result): too slow for CI's 15 minutes; run it after changing a homework or the grader.
+test-regrade: $(STAMP)
+	COURSE_SMALL=1 COURSE_TEST_REGRADE=1 $(PY) -m pytest -n $(JOBS) -p no:cacheprovider \
+		tests/test_homeworks.py -k invariants
 
 unit: $(STAMP)
 	COURSE_SMALL=1 $(PY) -m pytest -n $(JOBS) tests

@@ -26,6 +26,12 @@ LIMITS = Limits(cell_timeout=300, notebook_timeout=900)
 # marks on the stand-ins: the untouched student notebook and the regrade do not depend on
 # where the data comes from, and a homework that reads no data runs the same there.
 
+# The regrade (the reference graded a second time gives the same result) doubles the
+# cost of the slowest tests of the suite and does not fit CI's 15 minutes since the
+# homeworks train real models: `make test-regrade` runs it (COURSE_TEST_REGRADE=1);
+# run it after changing a homework or the grader.
+REGRADE = os.environ.get("COURSE_TEST_REGRADE") == "1"
+
 pytestmark = pytest.mark.skipif(
     sandbox.probe() != "bwrap", reason="bubblewrap (the allow-list sandbox) is not available here"
 )
@@ -72,8 +78,9 @@ def test_homework_invariants(source, tmp_path, monkeypatch):
     # automatic points only so far: the open part waits for a person
     assert full.score == TOTAL_POINTS - MANUAL_POINTS, (full.score, full.tests)
     grade_reference_by_hand(tmp_path / "a", source.name, student.name)
-    again = grade(source, [source], tmp_path / "b", limits=LIMITS, progress=False)
-    assert again[0].fingerprint() == full.fingerprint()
+    if REGRADE:
+        again = grade(source, [source], tmp_path / "b", limits=LIMITS, progress=False)
+        assert again[0].fingerprint() == full.fingerprint()
 
 
 def automatic_points(result) -> float:
