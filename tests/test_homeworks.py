@@ -1,8 +1,9 @@
 """Invariants of every homework (docs/design.md section 5), checked by the grader:
 the source scores full marks (its automatic points from the grader, its open part's
-points entered through the manual-grading page), the untouched student notebook scores
-zero without crashing the grader, and grading the same submission twice gives the same
-result. Every homework is on one scale: 10 points, 7 automatic and 3 graded by hand."""
+points entered through the manual-grading page), and the untouched student notebook scores
+zero without crashing the grader; with COURSE_TEST_REGRADE=1 (`make test-regrade`), grading
+the reference twice gives the same result. Every homework is on one scale: 10 points, 7
+automatic and 3 graded by hand."""
 
 from __future__ import annotations
 
