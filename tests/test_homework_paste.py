@@ -126,6 +126,16 @@ def pasted_submission(source: Path, lessons: list[Lesson]) -> tuple[nbformat.Not
     return nb, pasted
 
 
+def grade_pasted(source: Path, nb: nbformat.NotebookNode, work: Path):
+    """Grade the pasted notebook, submitted under the student notebook's name, in small mode
+    or full mode as the environment says; return its result."""
+    sub = work / "paste" / student_path(source).name
+    sub.parent.mkdir()
+    nbformat.write(nb, sub)
+    [r] = grade(source, [sub], work / "grades", limits=LIMITS, progress=False)
+    return r
+
+
 @pytest.fixture(scope="module")
 def lessons() -> list[Lesson]:
     return [read_lesson(p) for p in LESSONS]
@@ -154,10 +164,7 @@ def test_pasting_the_lessons_earns_at_most_a_tenth(source, lessons, tmp_path, mo
         # nothing of the lessons fits: the submission is the untouched student notebook,
         # which scores 0 (tests/test_homeworks.py grades it)
         return
-    sub = tmp_path / "paste" / student_path(source).name
-    sub.parent.mkdir()
-    nbformat.write(nb, sub)
-    [r] = grade(source, [sub], tmp_path / "grades", limits=LIMITS, progress=False)
+    r = grade_pasted(source, nb, tmp_path)
     assert r.status == "graded", (r.reason, r.events)
     assert r.score <= MAX_SHARE * r.max_score, (
         f"{source.parent.name}: pasting the lessons' code earns {r.score:g} of "
@@ -179,10 +186,7 @@ def main(argv: list[str]) -> None:
         if "--grade" in argv:
             if pasted:
                 with tempfile.TemporaryDirectory() as tmp:
-                    sub = Path(tmp) / "paste" / student_path(source).name
-                    sub.parent.mkdir()
-                    nbformat.write(nb, sub)
-                    [r] = grade(source, [sub], Path(tmp) / "g", limits=LIMITS, progress=False)
+                    r = grade_pasted(source, nb, Path(tmp))
                     score = f"{r.score:g} / {r.max_score:g}"
             else:
                 score = "0 (nothing to paste: the untouched notebook)"
