@@ -28,7 +28,7 @@ SOURCE = FIXTURES / "toy.source.ipynb"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
 # Short enough to keep the suite quick, long enough that the 200 MB output flood
 # finishes its loop on a loaded 2-core machine (it exceeded 8 s there once).
-FAST = Limits(cell_timeout=20, notebook_timeout=90)
+FAST = Limits(cell_timeout=10, notebook_timeout=60, memory_mb=1536)
 
 needs_sandbox = pytest.mark.skipif(
     sandbox.probe() != "bwrap", reason="bubblewrap (the allow-list sandbox) is not available here"

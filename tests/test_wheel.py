@@ -87,7 +87,11 @@ def test_lesson_runs_from_the_wheel_in_an_empty_folder(clean_env, tmp_path, less
         "print(course_utils.__file__)\n"
     )
     # no repository path in reach: not the checkout as working folder, not on PYTHONPATH
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    # Colab writes bytecode: with PYTHONDONTWRITEBYTECODE (set on some CI machines) each
+    # of these lessons would compile torch & co. from source again, twice (runner and
+    # kernel, about 17 s each here); the first lesson now leaves it in the clean venv
+    drop = ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     env["COURSE_SMALL"] = "1"
     env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', '')}"
     done = _run([python, "-c", runner], cwd=work, env=env, timeout=600)
