@@ -9,11 +9,12 @@ import io
 import pickle
 import tarfile
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
 
-from course_utils import data
+from course_utils import config, data
 from course_utils.data import DataError, StandInWarning
 from course_utils.data import standins_vision as sv
 from course_utils.data.datasets import cifar10, mnist
@@ -187,3 +188,16 @@ def test_standin_generators_are_learnable_and_deterministic():
         warnings.simplefilter("error")
         digits, labels = sv.digits_like(20, seed=0)
     assert digits.shape == (20, 28, 28) and set(labels) <= set(range(10))
+
+
+@requires_mirror
+def test_cifar10_slice_is_decoded_once_and_cached(mirror):
+    """A limited load decodes its slice of the JPEG archive once; the next load of the
+    same slice reads the cached arrays, equal to the first, without opening the archive."""
+    first = data.load("cifar10", split="train", limit=30)
+    found = list((config.cache_dir() / "decoded").glob("cifar10-train-*"))
+    assert [p.name.split("-per-class")[0] for p in found] == ["cifar10-train-3"], found
+    with mock.patch.object(cifar10, "_decode_cifar_jpg_subset", side_effect=AssertionError):
+        again = data.load("cifar10", split="train", limit=30)
+    assert np.array_equal(first.images, again.images)
+    assert np.array_equal(first.labels, again.labels)
