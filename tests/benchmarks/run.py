@@ -23,6 +23,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 RESULTS_JSON = ROOT / "docs" / "results.json"
+if str(ROOT) not in sys.path:  # benchmarks import tests.benchmarks.lessons
+    sys.path.insert(0, str(ROOT))
 RESULTS_MD = ROOT / "docs" / "results.md"
 
 
