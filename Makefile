@@ -25,7 +25,10 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/build/numba-cache
 # Tests run in small mode with one BLAS/OpenMP thread per process: CI runs two workers
 # (each with a kernel, sometimes a grader with two) on two cores, where numpy's and
 # scikit-learn's thread pools only spin against each other (about 7 % of notebook time).
-TEST_ENV := COURSE_SMALL=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+# Figures are built but not drawn (MPLBACKEND=Agg; setup_notebook closes them after each
+# cell): drawing them into inline PNGs nobody looks at was a quarter of a notebook's time.
+TEST_ENV := COURSE_SMALL=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	MPLBACKEND=Agg
 PYTEST_NB := --nbval-lax --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: install run lint format test test-offline test-data-paths test-regrade unit notebooks bench lab check clean

@@ -30,6 +30,7 @@ def setup_notebook(seed: int | None = None) -> bool:
         import matplotlib.pyplot as plt
 
         plt.rcParams.update({"figure.figsize": (8, 4), "figure.dpi": 90})
+        _headless_figures(plt)
     except ImportError:  # pragma: no cover
         pass
     mode = "SMALL (COURSE_SMALL=1)" if small else "FULL"
@@ -57,3 +58,25 @@ def record_run(record: dict) -> None:
     if target:
         with Path(target).open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(record) + "\n")
+
+
+def _headless_figures(plt) -> None:
+    """With ``MPLBACKEND=Agg`` (the test targets set it: nothing looks at the figures, and
+    drawing them into inline PNGs was a quarter of a small notebook's time) figures are
+    built but not drawn: ``plt.show()`` says nothing and every figure is closed after its
+    cell, as the inline backend does."""
+    import warnings
+
+    import matplotlib
+
+    if matplotlib.get_backend().lower() != "agg":
+        return
+    warnings.filterwarnings("ignore", message=".*non-interactive, and thus cannot be shown")
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    shell = get_ipython()
+    if shell is not None and not getattr(shell, "_course_closes_figures", False):
+        shell.events.register("post_execute", lambda: plt.close("all"))
+        shell._course_closes_figures = True
