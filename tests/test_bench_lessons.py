@@ -41,7 +41,9 @@ def test_a_lesson_needs_exactly_one_parameters_cell(tagged):
         parameters_cell(nb)
 
 
-@pytest.mark.parametrize("lesson", ["rl/01_gym_and_cem", "rl/02_qlearning", "rl/03_approx_qlearning"])
+@pytest.mark.parametrize(
+    "lesson", ["rl/01_gym_and_cem", "rl/02_qlearning", "rl/03_approx_qlearning"]
+)
 def test_benchmarked_lessons_have_their_parameters_cell(lesson):
     nb = nbformat.read(ROOT / "notebooks" / f"{lesson}.source.ipynb", as_version=4)
     assert "SEED = 0" in nb.cells[parameters_cell(nb)].source
