@@ -757,3 +757,35 @@ def test_restore_looks_up_no_global_names(kernel):
     assert reply["status"] == "ok", reply
     assert kernel.expression("_lookups") == []
     assert kernel.expression("len(_global_lookups.__code__.co_names) > 0")  # the check itself works
+
+
+def test_the_grader_builds_one_ast_at_a_time_across_threads():
+    """CPython 3.11 keeps the AST conversion's recursion counter per interpreter, not per
+    thread: when a thread switch lands inside one conversion and another thread parses,
+    the first fails with "SystemError: AST constructor recursion depth mismatch". It
+    happened once in CI with --jobs 2 (an integrity scan beside numpy reading an array
+    header with ast.literal_eval) and cannot be provoked on demand, so this checks the
+    guard: after grade()'s serialize_ast(), every ast.parse of the process, literal_eval's
+    included, waits while another thread holds AST_LOCK."""
+    import ast
+    import threading
+
+    from course_utils.tools.grading.kernel import AST_LOCK, serialize_ast
+
+    serialize_ast()
+    serialize_ast()  # idempotent: one wrapper, around the real parser
+    assert ast.parse.__wrapped__.__module__ == "ast"
+    header = repr({"descr": "<f8", "fortran_order": False, "shape": (3, 4)})
+    done = threading.Event()
+
+    def read_header():
+        ast.literal_eval(header)
+        done.set()
+
+    with AST_LOCK:
+        reader = threading.Thread(target=read_header)
+        reader.start()
+        assert not done.wait(0.3), "ast.literal_eval ran while another thread held AST_LOCK"
+    assert done.wait(10), "ast.literal_eval did not run once the lock was free"
+    reader.join()
+    assert ast.literal_eval(header)["shape"] == (3, 4)

@@ -843,8 +843,9 @@ def imported_modules(sources) -> tuple:
     found = set()
     for source in sources:
         try:
-            tree = ast.parse(source)
-        except SyntaxError:
+            with _AST_LOCK:  # CPython 3.11's ast.parse is not safe in parallel threads
+                tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -1391,6 +1392,10 @@ def grade(
     ``submitted/<student>/<assignment>/`` layout or any other); write results,
     feedback, ``gradebook.csv`` and ``totals.csv`` (manual grades included)."""
     from tqdm.auto import tqdm
+
+    from course_utils.tools.grading.kernel import serialize_ast
+
+    serialize_ast()  # --jobs runs submissions in threads (see kernel.AST_LOCK)
 
     limits = limits or sb.Limits()
     source_path = Path(source_path)

@@ -31,9 +31,34 @@ from jupyter_client.connect import write_connection_file
 
 from course_utils.tools.grading import sandbox as sb
 
-# CPython 3.11's parser is not safe in parallel threads ("AST constructor recursion
-# depth mismatch" with --jobs 2): every ast.parse/literal_eval of the grader holds this.
-AST_LOCK = threading.Lock()
+# CPython 3.11's AST conversion is not safe in parallel threads: its recursion counter is
+# shared, and two threads building AST objects at once fail with "SystemError: AST
+# constructor recursion depth mismatch" (seen with --jobs 2: the integrity scan of one
+# submission while numpy read the header of another one's array with ast.literal_eval).
+# serialize_ast() makes every ast.parse of the grader's process (literal_eval, numpy's
+# .npy headers and the traceback module included) hold this lock.
+AST_LOCK = threading.RLock()
+_ast_parse = None
+
+
+def serialize_ast() -> None:
+    """Wrap ``ast.parse`` once, process-wide, so that only one thread at a time builds an
+    AST (what the functions above the grader's own code call, such as
+    ``ast.literal_eval``, look ``parse`` up in the ``ast`` module at each call)."""
+    import ast
+
+    global _ast_parse
+    if _ast_parse is not None:
+        return
+    _ast_parse = ast.parse
+
+    def parse(*args, **kwargs):
+        with AST_LOCK:
+            return _ast_parse(*args, **kwargs)
+
+    parse.__doc__ = _ast_parse.__doc__
+    parse.__wrapped__ = _ast_parse
+    ast.parse = parse
 
 
 @dataclass
