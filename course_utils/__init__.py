@@ -2,7 +2,7 @@
 
 What lessons import:
 
-- :mod:`course_utils.config`     - small/full mode, seeding, device, paths
+- :mod:`course_utils.config`     - small/full mode, step cap, seeding, device, paths
 - :mod:`course_utils.session`    - ``setup_notebook`` (the setup cell) and ``headline``
 - :mod:`course_utils.io`         - atomic file writes
 - :mod:`course_utils.train`      - ``fit`` with callbacks, evaluation, experiment grids
@@ -28,6 +28,8 @@ from course_utils.config import (  # noqa: E402
     device,
     is_small,
     seed_everything,
+    step_cap,
+    trained_fully,
 )
 from course_utils.session import headline, setup_notebook  # noqa: E402
 
@@ -39,4 +41,6 @@ __all__ = [
     "is_small",
     "seed_everything",
     "setup_notebook",
+    "step_cap",
+    "trained_fully",
 ]

@@ -1,14 +1,21 @@
-"""Mode switch, seeding, device choice and paths: read in one place.
+"""Mode switch, step cap, seeding, device choice and paths: read in one place.
 
 ``COURSE_SMALL=1`` switches every notebook to small mode: a small slice of the
 data, a small model and one or two epochs, so that the notebook finishes in about
 a minute on two CPU cores. Anything else (or unset) is full mode.
+
+``COURSE_STEP_CAP=N`` (a positive integer; maintainers only) keeps every size of the
+mode but stops training early: :func:`course_utils.train.fit` runs one epoch of at most
+N optimizer steps (see :func:`step_cap`). ``make test-full`` runs every lesson in full
+mode this way, so that full-mode code paths (full data, augmentations, model widths)
+run on every change; the lessons' targets are then not checked (:func:`trained_fully`).
 """
 
 from __future__ import annotations
 
 import os
 import random
+import re
 from pathlib import Path
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -27,6 +34,37 @@ def is_small() -> bool:
 
 #: Mode at import time; notebooks use ``SMALL`` for their size knobs.
 SMALL: bool = is_small()
+
+
+def step_cap() -> int | None:
+    """The step cap from ``COURSE_STEP_CAP`` (read at every call): None when unset or
+    empty, else a positive integer N. Under a cap :func:`course_utils.train.fit` trains
+    one epoch of at most N optimizer steps. Anything but a positive integer is an error."""
+    raw = os.environ.get("COURSE_STEP_CAP", "").strip()
+    if not raw:
+        return None
+    if not re.fullmatch(r"[0-9]+", raw) or int(raw) < 1:
+        raise ValueError(
+            f"COURSE_STEP_CAP must be a positive integer (optimizer steps per epoch), "
+            f"found {raw!r}; unset it for uncapped training"
+        )
+    return int(raw)
+
+
+def trained_fully() -> bool:
+    """False under ``COURSE_STEP_CAP`` (training stopped after a few steps, so a lesson's
+    targets on accuracy, return, BLEU ... cannot hold), after printing that the targets are
+    not checked; True otherwise. Lessons guard their targets with it::
+
+        if not SMALL and course_utils.trained_fully():  # full-mode targets
+            assert accuracy >= 0.9
+    """
+    cap = step_cap()
+    if cap is None:
+        return True
+    print(f"targets not checked: training capped at {cap} steps (COURSE_STEP_CAP)")
+    return False
+
 
 DEFAULT_SEED = 0
 

@@ -18,7 +18,7 @@ def setup_notebook(seed: int | None = None) -> bool:
     faster in full mode too says so with its own ``torch.set_num_threads(1)``.
     """
     from course_utils import __version__
-    from course_utils.config import DEFAULT_SEED, device, is_small, seed_everything
+    from course_utils.config import DEFAULT_SEED, device, is_small, seed_everything, step_cap
 
     small = is_small()
     seed_everything(DEFAULT_SEED if seed is None else seed)
@@ -34,6 +34,9 @@ def setup_notebook(seed: int | None = None) -> bool:
     except ImportError:  # pragma: no cover
         pass
     mode = "SMALL (COURSE_SMALL=1)" if small else "FULL"
+    cap = step_cap()  # also checks the variable's value before anything runs
+    if cap is not None:
+        mode += f", training capped at {cap} steps (COURSE_STEP_CAP)"
     print(
         f"course_utils {__version__} | mode: {mode} | device: {device()} | "
         f"threads: {torch.get_num_threads()}"

@@ -63,11 +63,14 @@ class History:
     ``epochs`` holds one dict per epoch with ``epoch``, ``train_loss``,
     ``train_accuracy``, ``eval_loss``, ``eval_accuracy`` (NaN where not
     measured) and ``seconds`` (wall time of the epoch, evaluation included).
+    ``step_cap`` is N when the run was cut short by ``COURSE_STEP_CAP=N`` (see
+    :func:`fit`), else None.
     """
 
     name: str = ""
     config: dict[str, Any] = field(default_factory=dict)
     epochs: list[dict[str, float]] = field(default_factory=list)
+    step_cap: int | None = None
 
     def append(self, **record: float) -> None:
         self.epochs.append(dict(record))
@@ -119,14 +122,19 @@ class History:
                 acc = [v for v in self["eval_accuracy"] if not math.isnan(v)]
                 row["best_eval_accuracy"] = max(acc) if acc else math.nan
         row["seconds"] = self.seconds
+        if self.step_cap is not None:
+            row["step_cap"] = self.step_cap
         return row
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        state = {
             "name": self.name,
             "config": dict(self.config),
             "epochs": [dict(r) for r in self.epochs],
         }
+        if self.step_cap is not None:
+            state["step_cap"] = self.step_cap
+        return state
 
     @classmethod
     def from_dict(cls, state: Mapping[str, Any]) -> History:
@@ -139,6 +147,7 @@ class History:
             name=state["name"],
             config=dict(state["config"]),
             epochs=[dict(r) for r in state["epochs"]],
+            step_cap=state.get("step_cap"),
         )
 
 
@@ -315,14 +324,17 @@ def _batch_size(target) -> int:
 
 
 def _run_epoch(
-    model, loader, loss_fn, dev, optimizer=None, grad_clip=None, bar=None
+    model, loader, loss_fn, dev, optimizer=None, grad_clip=None, bar=None, max_batches=None
 ) -> dict[str, float]:
-    """One pass over ``loader``; trains when an optimizer is given."""
+    """One pass over ``loader`` (its first ``max_batches`` batches when given); trains when
+    an optimizer is given."""
     training = optimizer is not None
     model.train(training)
     total_loss, n_loss, correct, counted = 0.0, 0, 0, 0
     with torch.set_grad_enabled(training):
-        for batch in loader:
+        for i, batch in enumerate(loader):
+            if max_batches is not None and i >= max_batches:
+                break
             inputs, target = _split_batch(batch, "fit" if training else "evaluate")
             inputs = [_to(x, dev) for x in inputs]
             target = _to(target, dev)
@@ -399,6 +411,13 @@ def fit(
 
     ``train_loss`` and ``train_accuracy`` are averages over the epoch's batches
     while the model trains (dropout on), not a second pass over the data.
+
+    **Step cap.** With ``COURSE_STEP_CAP=N`` in the environment
+    (:func:`course_utils.config.step_cap`; the full-mode test pass sets it) ``fit`` runs
+    at most one epoch (``min(epochs, 1)``) and stops that epoch after N batches (N optimizer
+    steps). The rest runs as usual: the whole ``eval_loader`` is evaluated after the epoch,
+    callbacks, scheduler and logging too. It prints one line saying so and sets
+    ``history.step_cap = N``.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be an int >= 0, found {epochs!r}")
@@ -408,17 +427,26 @@ def fit(
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"fit: callbacks must be Callback objects, found {type(cb).__name__}")
+    cap = config.step_cap()
     if seed is not None:
         config.seed_everything(seed)
     dev = torch.device(device) if device is not None else config.device()
     model.to(dev)
-    history = History(name=name)
+    history = History(name=name, step_cap=cap)
     writer = _writer(log_dir, name)
     tqdm = _progress_bar()
     try:
         n_batches = len(train_loader)
     except TypeError:  # an iterable without a length
         n_batches = None
+    if cap is not None:
+        asked = f"{epochs} epoch(s)" + (f" of {n_batches} batches" if n_batches else "")
+        epochs = min(epochs, 1)
+        n_batches = min(n_batches, cap) if n_batches is not None else cap
+        print(
+            f"{name or 'fit'}: step cap {cap} (COURSE_STEP_CAP): {epochs} epoch of at most "
+            f"{cap} optimizer steps instead of {asked}"
+        )
     # One bar for the whole run, counted in batches; the epoch and the latest
     # metrics are shown beside it.
     bar = tqdm(
@@ -432,7 +460,9 @@ def fit(
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
             bar.set_description(f"{name + ' ' if name else ''}epoch {epoch}/{epochs}")
-            train = _run_epoch(model, train_loader, loss_fn, dev, optimizer, grad_clip, bar)
+            train = _run_epoch(
+                model, train_loader, loss_fn, dev, optimizer, grad_clip, bar, max_batches=cap
+            )
             if scheduler is not None and scheduler_metric is None:
                 scheduler.step()
             if eval_loader is not None:

@@ -278,6 +278,53 @@ def test_fit_writes_nothing_by_default(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_fit_step_cap_trains_one_epoch_of_at_most_n_steps(monkeypatch, capsys):
+    train, test = loaders()  # 200 points in batches of 16: 13 batches per epoch
+    model = linear_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    steps, evaluated = [], []
+    opt.register_step_post_hook(lambda *_: steps.append(1))
+    model.register_forward_hook(lambda m, args, out: None if m.training else evaluated.append(1))
+    monkeypatch.setenv("COURSE_STEP_CAP", "3")
+    h = fit(model, train, nn.CrossEntropyLoss(), opt, epochs=4, eval_loader=test, name="capped")
+    assert len(steps) == 3, f"{len(steps)} optimizer steps under COURSE_STEP_CAP=3"
+    assert len(evaluated) == 4  # the whole eval loader (4 batches of 64), once
+    assert len(h) == 1 and h["epoch"] == [1] and h.step_cap == 3
+    assert not math.isnan(h.last("eval_accuracy"))
+    assert h.summary()["step_cap"] == 3
+    assert History.from_dict(h.to_dict()) == h
+    out = capsys.readouterr().out
+    assert "capped: step cap 3 (COURSE_STEP_CAP): 1 epoch of at most 3 optimizer steps" in out
+    assert "instead of 4 epoch(s) of 13 batches" in out
+
+
+def test_fit_step_cap_larger_than_an_epoch_and_zero_epochs(monkeypatch):
+    train, _ = loaders()
+    model = linear_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    steps = []
+    opt.register_step_post_hook(lambda *_: steps.append(1))
+    monkeypatch.setenv("COURSE_STEP_CAP", "1000")
+    h = fit(model, train, nn.CrossEntropyLoss(), opt, epochs=3, progress=False)
+    assert len(steps) == 13 and len(h) == 1  # one whole epoch, not three
+    assert len(fit(model, train, nn.CrossEntropyLoss(), opt, epochs=0, progress=False)) == 0
+    monkeypatch.setenv("COURSE_STEP_CAP", "0")
+    with pytest.raises(ValueError, match="COURSE_STEP_CAP must be a positive integer"):
+        fit(model, train, nn.CrossEntropyLoss(), opt, epochs=1, progress=False)
+
+
+def test_fit_without_step_cap_is_not_capped(monkeypatch):
+    monkeypatch.delenv("COURSE_STEP_CAP", raising=False)
+    train, _ = loaders()
+    model = linear_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    steps = []
+    opt.register_step_post_hook(lambda *_: steps.append(1))
+    h = fit(model, train, nn.CrossEntropyLoss(), opt, epochs=2, progress=False)
+    assert len(steps) == 26 and len(h) == 2 and h.step_cap is None
+    assert "step_cap" not in h.to_dict() and "step_cap" not in h.summary()
+
+
 def test_fit_bad_input():
     train, _ = loaders()
     model = linear_model()
