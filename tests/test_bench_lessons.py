@@ -1,6 +1,9 @@
-"""The benchmark runner's parameter injection (tests/benchmarks/lessons.py), without a kernel."""
+"""The benchmark runner (tests/benchmarks/lessons.py): parameter injection, and one tiny run
+in a kernel."""
 
 from __future__ import annotations
+
+import os
 
 import nbformat
 import pytest
@@ -42,8 +45,36 @@ def test_a_lesson_needs_exactly_one_parameters_cell(tagged):
 
 
 @pytest.mark.parametrize(
-    "lesson", ["rl/01_gym_and_cem", "rl/02_qlearning", "rl/03_approx_qlearning"]
+    ("lesson", "knob"),
+    [
+        ("rl/01_gym_and_cem", "N_SESSIONS ="),
+        ("rl/02_qlearning", "TAXI_EPISODES ="),
+        ("rl/03_approx_qlearning", "SEED = 0"),
+        ("rl/05_reinforce_a2c", "SEED = 0"),
+        ("vision/06_image_captioning", "GPT_PRETRAINED ="),
+    ],
 )
-def test_benchmarked_lessons_have_their_parameters_cell(lesson):
+def test_benchmarked_lessons_have_their_parameters_cell(lesson, knob):
     nb = nbformat.read(ROOT / "notebooks" / f"{lesson}.source.ipynb", as_version=4)
-    assert "SEED = 0" in nb.cells[parameters_cell(nb)].source
+    assert knob in nb.cells[parameters_cell(nb)].source
+
+
+def test_the_kernel_gets_the_benchmark_environment_and_this_process_keeps_its_own(
+    tmp_path, monkeypatch
+):
+    """run_lesson's env reaches the kernel's os.environ; afterwards this process's variables
+    are as they were (set or unset)."""
+    import tests.benchmarks.lessons as lessons
+
+    lesson = tmp_path / "notebooks" / "t"
+    lesson.parent.mkdir(parents=True)
+    nb = _nb("import os", "SEEN = [os.environ.get('BENCH_T'), os.environ.get('COURSE_SMALL')]")
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nbformat.write(nb, str(lesson) + ".source.ipynb")
+    monkeypatch.setattr(lessons, "ROOT", tmp_path)
+    monkeypatch.setattr(lessons, "OUT", tmp_path / "out")
+    monkeypatch.delenv("BENCH_T", raising=False)
+    monkeypatch.setenv("COURSE_SMALL", "1")
+    v = lessons.run_lesson("t", ["SEEN"], env={"BENCH_T": "x"}, timeout=60)
+    assert v["SEEN"] == ["x", None]  # full mode by default
+    assert "BENCH_T" not in os.environ and os.environ["COURSE_SMALL"] == "1"

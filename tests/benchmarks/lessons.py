@@ -95,9 +95,12 @@ def run_lesson(
     small: bool = False,
     tag: str = "",
     timeout: int = 3600,
+    env: dict | None = None,
 ) -> dict:
     """Execute ``notebooks/<lesson>.source.ipynb`` with ``parameters`` injected and return
-    the globals named in ``names`` plus ``_seconds`` (the whole run)."""
+    the globals named in ``names`` plus ``_seconds`` (the whole run). ``env``: environment
+    variables the kernel starts with (for a lesson's choices made from the environment,
+    such as ``COURSE_CAPTION_DATA``), on top of this process's."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -107,10 +110,11 @@ def run_lesson(
     OUT.mkdir(parents=True, exist_ok=True)
     stem = lesson.replace("/", "_") + (f"_{tag}" if tag else "")
     executed = OUT / f"{stem}.ipynb"
-    env_before = os.environ.get("COURSE_SMALL")
+    saved = {k: os.environ.get(k) for k in ["COURSE_SMALL", *(env or {})]}
     with tempfile.TemporaryDirectory(prefix="bench-") as work:
         target = Path(work) / "values.json"
         run = inject(nb, parameters or {}, list(names), target)
+        os.environ.update(env or {})  # the kernel inherits this process's environment
         if small:
             os.environ["COURSE_SMALL"] = "1"
         else:
@@ -125,10 +129,11 @@ def run_lesson(
         finally:
             seconds = time.perf_counter() - start
             nbformat.write(run, executed)
-            if env_before is None:
-                os.environ.pop("COURSE_SMALL", None)
-            else:
-                os.environ["COURSE_SMALL"] = env_before
+            for k, before in saved.items():
+                if before is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = before
         values = json.loads(target.read_text())
     values["_seconds"] = seconds
     values["_executed"] = str(executed.relative_to(ROOT))
