@@ -31,7 +31,7 @@ TEST_ENV := COURSE_SMALL=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THRE
 	MPLBACKEND=Agg
 PYTEST_NB := --nbval-lax --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install run lint format test test-offline test-data-paths test-regrade unit notebooks bench lab check clean
+.PHONY: install run lint format test test-full test-offline test-data-paths test-regrade unit notebooks bench lab check clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,15 @@ format: $(STAMP)
 test: lint
 	$(TEST_ENV) $(PY) -m pytest -n $(JOBS) --dist loadfile --durations=25 $(PYTEST_NB) \
 		tests $(NB_DIRS)
+
+## Every lesson in FULL mode (full data, augmentations, widths) with training capped:
+## COURSE_STEP_CAP=3 makes fit() train one epoch of at most 3 steps, and the lessons' own
+## loops are shortened through their parameters cells (tests/test_full_mode.py, CAPS).
+## Not part of `make test`; results of a run in docs/full_mode.md.
+test-full: $(STAMP)
+	rm -rf build/full_mode
+	COURSE_TEST_FULL=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=Agg \
+		$(PY) -m pytest -n $(JOBS) -p no:cacheprovider --durations=0 tests/test_full_mode.py
 
 ## With no data mirror, an empty cache and no network (stand-ins): the data-layer
 ## tests, the notebooks that read data and the homework sources that do (full marks on

@@ -35,7 +35,8 @@ def pytest_ignore_collect(collection_path, config):
 # many slow, independent tests (a homework graded three times, a seminar run through
 # `course check`): their tests are shared out one by one, so that no single worker runs
 # them all in a row (as whole files they were a third of `make test` on 2 workers).
-SPREAD = {"test_homeworks.py", "test_seminars.py"}
+# tests/test_full_mode.py (`make test-full`) runs one lesson per test.
+SPREAD = {"test_homeworks.py", "test_seminars.py", "test_full_mode.py"}
 
 
 def pytest_xdist_make_scheduler(config, log):
