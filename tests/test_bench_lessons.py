@@ -51,6 +51,8 @@ def test_a_lesson_needs_exactly_one_parameters_cell(tagged):
         ("rl/02_qlearning", "TAXI_EPISODES ="),
         ("rl/03_approx_qlearning", "SEED = 0"),
         ("rl/05_reinforce_a2c", "SEED = 0"),
+        ("vision/04_semantic_segmentation", "N_EPOCHS ="),
+        ("vision/05_vae", "CLF_EPOCHS ="),
         ("vision/06_image_captioning", "GPT_PRETRAINED ="),
     ],
 )
