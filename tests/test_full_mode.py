@@ -28,7 +28,7 @@ import time
 import nbformat
 import pytest
 
-from tests.benchmarks.lessons import ROOT, LessonError, parameters_cell, run_lesson
+from tests.benchmarks.lessons import ROOT, LessonError, run_lesson
 
 STEP_CAP = 3  # optimizer steps per epoch, one epoch, in every fit() call
 OUT = ROOT / "build" / "full_mode"
@@ -76,10 +76,8 @@ CAPS: dict[str, dict] = {
         "STEPS_PER_EPOCH": STEP_CAP,
     },
     "vision/04_semantic_segmentation": {"N_EPOCHS": 1},
-    # early stopping keeps a best epoch only from epoch WARMUP on
     "vision/05_vae": {
         "EPOCHS": 1,
-        "WARMUP": 1,
         "CIFAR_EPOCHS": 1,
         "CVAE_EPOCHS": 1,
         "CLF_EPOCHS": 1,
@@ -98,14 +96,6 @@ ONLINE_ONLY: dict[str, str] = {
     "vision/06_image_captioning": r"(?s)DataError: dataset 'flickr8k': file .*"
     r"'Flickr8k_Dataset\.zip' \(images\) was not found",
 }
-
-# Lessons whose parameters cell other work is adding: skipped until it is there.
-PARAMETERS_PENDING = {
-    "rl/05_reinforce_a2c",
-    "vision/04_semantic_segmentation",
-    "vision/05_vae",
-}
-
 
 # The slowest lessons first (seconds in docs/full_mode.md), so that the two pytest-xdist
 # workers of `make test-full` finish at about the same time.
@@ -144,20 +134,12 @@ def test_tables_cover_every_lesson():
         for p in (ROOT / "notebooks").glob("*/*.source.ipynb")
     )
     assert sorted(CAPS) == lessons, "CAPS needs one entry per lesson source"
-    assert set(ONLINE_ONLY) <= set(CAPS) and PARAMETERS_PENDING <= set(CAPS)
+    assert set(ONLINE_ONLY) <= set(CAPS)
     assert sorted(LESSONS) == lessons
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_lesson_in_full_mode_with_capped_training(lesson):
-    nb = nbformat.read(ROOT / "notebooks" / f"{lesson}.source.ipynb", as_version=4)
-    try:
-        parameters_cell(nb)
-    except LessonError as err:
-        if lesson in PARAMETERS_PENDING:
-            _record(lesson, "skipped", 0.0, f"no parameters cell yet ({err})")
-            pytest.skip(f"{lesson}: {err}; its parameters cell is being added")
-        raise
     start = time.perf_counter()
     try:
         values = run_lesson(

@@ -14,6 +14,8 @@ asserts the same targets in full mode. Evaluation plays the learned stochastic p
 
 from __future__ import annotations
 
+from statistics import mean
+
 from tests.benchmarks.lessons import run_lesson
 
 NAMES = [
@@ -33,19 +35,15 @@ NAMES = [
 ]
 
 
-def _mean(xs) -> float:
-    return sum(xs) / len(xs)
-
-
 def run() -> list[dict]:
     v = run_lesson("rl/01_gym_and_cem", NAMES)
     where = f"lesson rl/01 in full mode ({v['_executed']}, whole run {v['_seconds']:.0f} s)"
     workers = f"{v['N_SESSIONS']} sessions per iteration, {v['N_JOBS']} {v['BACKEND']} workers"
     cp_iters = len(v["cartpole_log"]["mean reward"])
-    cp_mean = _mean(v["cartpole_returns"])
+    cp_mean = mean(v["cartpole_returns"])
     ll_iters = len(v["lander_log"]["mean reward"])
-    ll_mean = _mean(v["lander_returns"])
-    taxi_mean = _mean(v["taxi_returns"])
+    ll_mean = mean(v["lander_returns"])
+    taxi_mean = mean(v["taxi_returns"])
     return [
         {
             "benchmark": "cem",
@@ -74,7 +72,7 @@ def run() -> list[dict]:
             "seconds": round(v["lander_seconds"], 1),
             "notes": (
                 f"{ll_iters} iterations (stop when the sessions average >= 70), {workers}; "
-                f"random policy {_mean(v['random_lander']):.1f}"
+                f"random policy {mean(v['random_lander']):.1f}"
             ),
         },
         {
@@ -82,11 +80,11 @@ def run() -> list[dict]:
             "metric": "Taxi-v4 tabular CEM: mean return over 100 episodes",
             "value": round(taxi_mean, 1),
             "target": "> random + 500",
-            "passed": taxi_mean > _mean(v["random_taxi"]) + 500,
+            "passed": taxi_mean > mean(v["random_taxi"]) + 500,
             "seconds": None,
             "notes": (
                 f"{len(v['taxi_log']['mean reward'])} iterations; random policy "
-                f"{_mean(v['random_taxi']):.1f}"
+                f"{mean(v['random_taxi']):.1f}"
             ),
         },
     ]

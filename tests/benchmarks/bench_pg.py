@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from statistics import mean
 
 from tests.benchmarks.lessons import LessonError, run_lesson
 
@@ -67,10 +68,6 @@ NAMES = [
 ]
 
 
-def _mean(xs) -> float:
-    return sum(xs) / len(xs)
-
-
 def _median(xs):
     return statistics.median(xs) if xs else None
 
@@ -96,7 +93,7 @@ def _acrobot_reached(log: dict, target: float = -100.0, window: int = 50):
     """Steps at which the last ``window`` training episodes first averaged >= target."""
     returns, steps = log["episode return"], log["episode steps"]
     for i in range(window, len(returns) + 1):
-        if _mean(returns[i - window : i]) >= target:
+        if mean(returns[i - window : i]) >= target:
             return steps[i - 1]
     return None
 
@@ -110,8 +107,8 @@ def _run(seed: int) -> dict:
     v["seed"] = seed
     v["base"] = _summary(v["rf_runs"][BASELINE][2], v["RF_STOP_AT"])
     v["plain"] = _summary(v["rf_runs"][PLAIN][2], v["RF_STOP_AT"])
-    v["fresh"], v["greedy"] = _mean(v["rf_returns"]), _mean(v["rf_greedy"])
-    v["a2c_fresh"], v["a2c_greedy_mean"] = _mean(v["a2c_returns"]), _mean(v["a2c_greedy"])
+    v["fresh"], v["greedy"] = mean(v["rf_returns"]), mean(v["rf_greedy"])
+    v["a2c_fresh"], v["a2c_greedy_mean"] = mean(v["a2c_returns"]), mean(v["a2c_greedy"])
     v["a2c_std"] = statistics.pstdev(v["a2c_returns"])
     return v
 
@@ -175,7 +172,7 @@ def run() -> list[dict]:
         )
         + failed
         + f" (fresh = mean over 100 fresh episodes, sampled/greedy policy; random policy "
-        f"{_mean(v['random_cartpole']):.0f}); {hp}; seconds = all seeds; {where}",
+        f"{mean(v['random_cartpole']):.0f}); {hp}; seconds = all seeds; {where}",
     }
     to_475 = [b["to_475"] for b in base if b["to_475"] is not None]
     row_steps = {
