@@ -272,6 +272,67 @@ def test_offline_without_the_zips_says_what_to_download_and_where(
         assert needed in text, needed
 
 
+def _loose_text_mirror(root: Path, monkeypatch) -> dict:
+    """A mirror in the course mirror's layout: the caption files unzipped in
+    ``flickr8k_text/`` (their digests patched to the fake files'), the photo zip in
+    ``flickr8k/``, and no caption zip."""
+    made = make_fake_flickr8k(root / "flickr8k")
+    loose = root / flickr8k.MIRROR_TEXT_FOLDER
+    loose.mkdir()
+    with zipfile.ZipFile(root / "flickr8k" / "Flickr8k_text.zip") as zf:
+        for name in flickr8k.MIRROR_TEXT_SHA256:
+            (loose / name).write_bytes(zf.read(name))
+    (root / "flickr8k" / "Flickr8k_text.zip").unlink()
+    from course_utils.data.fetch import sha256_of
+
+    digests = {name: sha256_of(loose / name) for name in flickr8k.MIRROR_TEXT_SHA256}
+    monkeypatch.setattr(flickr8k, "MIRROR_TEXT_SHA256", digests)
+    monkeypatch.setenv("COURSE_DATA", str(root))
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    return made
+
+
+def test_the_mirrors_unzipped_caption_files_replace_the_caption_zip(
+    tmp_path, isolated_cache, monkeypatch
+):
+    made = _loose_text_mirror(tmp_path / "m", monkeypatch)
+    train = data.load("flickr8k", split="train", size=16)
+    assert train.names == made["names"]["train"]
+    assert train.captions == [made["captions"][n] for n in train.names]
+    # a corrupted mirror file is a checksum error that names it, not a silent misread
+    token = tmp_path / "m" / flickr8k.MIRROR_TEXT_FOLDER / flickr8k.TOKEN_FILE
+    token.write_text(token.read_text().replace("green", "purple"))
+    with pytest.raises(data.ChecksumError, match=r"flickr8k_text/Flickr8k\.token\.txt"):
+        data.load("flickr8k", split="train")
+
+
+def test_without_photos_the_loose_caption_files_leave_only_the_photos_missing(
+    tmp_path, isolated_cache, monkeypatch
+):
+    _loose_text_mirror(tmp_path / "m", monkeypatch)
+    (tmp_path / "m" / "flickr8k" / "Flickr8k_Dataset.zip").unlink()
+    with pytest.raises(DataError) as err:
+        data.load("flickr8k", split="train")
+    text = str(err.value)
+    assert "'Flickr8k_Dataset.zip' (images) was not found" in text
+    assert "'Flickr8k_text.zip' (text)" not in text
+
+
+@requires_mirror
+def test_the_real_mirror_reads_its_caption_files_and_lacks_only_the_photos(
+    isolated_cache, monkeypatch
+):
+    monkeypatch.setenv("COURSE_DATA", str(MIRROR))
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    assert flickr8k.mirror_text_folder() == MIRROR / "flickr8k_text"
+    captions, splits = flickr8k.read_text_folder(MIRROR / "flickr8k_text")  # checksums verified
+    assert len(captions) == 8093 and len(splits["train"]) == 6000
+    with pytest.raises(DataError) as err:
+        data.load("flickr8k", split="train")
+    assert "(images) was not found" in str(err.value)
+    assert "(text) was not found" not in str(err.value)
+
+
 def test_first_download_is_trusted_then_verified(
     tmp_path, isolated_cache, monkeypatch, http_server
 ):

@@ -92,7 +92,7 @@ ONLINE_ONLY: dict[str, str] = {
     r"was not found",
     "nlp/03_cnn_for_texts": r"DataError: dataset 'job_salaries': file 'Train_rescaled\.csv' "
     r"\(train\) was not found",
-    # the photos (and the caption zip: the mirror's flickr8k_text/ is not in the loader's layout)
+    # the photos (the mirror has the caption files, read from flickr8k_text/, but no photos)
     "vision/06_image_captioning": r"(?s)DataError: dataset 'flickr8k': file .*"
     r"'Flickr8k_Dataset\.zip' \(images\) was not found",
 }

@@ -28,6 +28,9 @@ The checksums of the two zips were not known when this entry was written:
 stored beside the file and every later read is checked against it). They are
 not in the course's data mirror; a mirror that holds them at
 ``flickr8k/Flickr8k_Dataset.zip`` and ``flickr8k/Flickr8k_text.zip`` is used.
+The course's mirror holds the caption files unzipped, in ``flickr8k_text/``
+(checksums known: :data:`MIRROR_TEXT_SHA256`); when they are there they are
+read instead of the caption zip, so only the photos are missing offline.
 There is no stand-in: offline, the captioning notebook uses its generated
 shapes data instead (``COURSE_CAPTION_DATA=shapes``).
 """
@@ -53,12 +56,15 @@ from course_utils.data.registry import Dataset
 __all__ = [
     "FLICKR8K_SPLIT_FILES",
     "IMAGE_FOLDER",
+    "MIRROR_TEXT_FOLDER",
+    "MIRROR_TEXT_SHA256",
     "TOKEN_FILE",
     "LazyImages",
     "PhotoCaptions",
     "extract_images",
     "parse_flickr8k_tokens",
     "parse_image_list",
+    "read_text_folder",
 ]
 
 _RELEASE = "https://github.com/jbrownlee/Datasets/releases/download/Flickr8k"
@@ -70,6 +76,15 @@ FLICKR8K_SPLIT_FILES = {
     "test": "Flickr_8k.testImages.txt",
 }
 IMAGE_FOLDER = "Flicker8k_Dataset"  # sic: the archive's folder is spelled so
+#: The data mirror's unzipped caption files (its README's ``flickr8k_text/``) and their
+#: SHA-256 (its MANIFEST.tsv): read instead of ``Flickr8k_text.zip`` when present.
+MIRROR_TEXT_FOLDER = "flickr8k_text"
+MIRROR_TEXT_SHA256 = {
+    TOKEN_FILE: "9b8608b02da9040581f1e3d4c8738db1fb6f63314342100432adc3962f77d71a",
+    "Flickr_8k.trainImages.txt": "e330ddd5156a4c2d2e2b67bc587e70e588f2d132bd8a10dc54dcb71e58115d8e",
+    "Flickr_8k.devImages.txt": "18ba829f47f6df1cb830bf7f0506e2ddf333818925299babbd1bbcaf50fdc504",
+    "Flickr_8k.testImages.txt": "c0924146c131458ceba45da59670fe9520eadce1e5cafffa16a817672a9b1f17",
+}
 _IMAGE_SUFFIXES = (".jpg", ".jpeg")
 _COMPLETE = ".complete.json"
 _ID = re.compile(r"^(?P<name>.+)#(?P<k>\d+)$")
@@ -169,6 +184,37 @@ def read_text_zip(zip_path: Path) -> tuple[dict[str, list[str]], dict[str, list[
             }
     except zipfile.BadZipFile as exc:
         raise _unreadable(zip_path, exc) from None
+    return captions, splits
+
+
+def mirror_text_folder() -> Path | None:
+    """``$COURSE_DATA/flickr8k_text`` when it holds the token file and the three split
+    lists, else None."""
+    root = config.mirror_dir()
+    if root is None:
+        return None
+    folder = root / MIRROR_TEXT_FOLDER
+    return folder if all((folder / f).is_file() for f in MIRROR_TEXT_SHA256) else None
+
+
+def read_text_folder(folder: Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(captions by image name, image names by split) from the unzipped caption files in
+    ``folder``, each checked against :data:`MIRROR_TEXT_SHA256` first."""
+    from course_utils.data.fetch import verify
+
+    folder = Path(folder)
+    for name, digest in MIRROR_TEXT_SHA256.items():
+        verify(
+            folder / name,
+            digest,
+            "flickr8k captions (data mirror)",
+            "Restore the mirror's copy, or unset COURSE_DATA to use Flickr8k_text.zip.",
+        )
+    captions = parse_flickr8k_tokens((folder / TOKEN_FILE).read_bytes(), str(folder / TOKEN_FILE))
+    splits = {
+        s: parse_image_list((folder / f).read_bytes(), str(folder / f))
+        for s, f in FLICKR8K_SPLIT_FILES.items()
+    }
     return captions, splits
 
 
@@ -332,12 +378,13 @@ class PhotoCaptions:
 
 
 # --------------------------------------------------------------------- the entry
-def _get_both(get):
-    """The two zips, or one DataError that names every missing file and the way out."""
+def _get_both(get, need_text: bool = True):
+    """The two zips (the caption zip None when not ``need_text``), or one DataError that
+    names every missing file and the way out."""
     from course_utils.data import _Missing, _missing_message
 
-    found, problems = {}, []
-    for role in ("text", "images"):
+    found, problems = {"text": None}, []
+    for role in ("text", "images") if need_text else ("images",):
         try:
             found[role] = Path(get(role))
         except _Missing as missing:
@@ -351,8 +398,9 @@ def _get_both(get):
 def _load_flickr8k(get, split, limit: int | None = None, size: int = 224, progress: bool = True):
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ValueError(f"limit must be None or an int >= 1, found {limit!r}")
-    text_zip, image_zip = _get_both(get)
-    captions, lists = read_text_zip(text_zip)
+    text_folder = mirror_text_folder()
+    text_zip, image_zip = _get_both(get, need_text=text_folder is None)
+    captions, lists = read_text_folder(text_folder) if text_zip is None else read_text_zip(text_zip)
     folder = extract_images(image_zip, progress=progress)
     skipped = [
         f"{name}: captioned in {TOKEN_FILE} but not in {image_zip.name}"
@@ -413,9 +461,10 @@ FLICKR8K = Dataset(
     },
     splits=tuple(FLICKR8K_SPLIT_FILES),
     loader=_load_flickr8k,
-    notes="Online only (about 1.1 GB; not in the data mirror, which has the caption files but no "
-    "photos). Checksums unknown offline: trusted on first download. The photos are extracted "
-    "once into the cache. No stand-in: offline, notebook vision/06 uses its generated shapes.",
+    notes="Online only (about 1.1 GB; not in the data mirror, which has the caption files "
+    "unzipped in flickr8k_text/, read instead of the caption zip, but no photos). Checksums "
+    "unknown offline: trusted on first download. The photos are extracted once into the cache. "
+    "No stand-in: offline, notebook vision/06 uses its generated shapes.",
 )
 
 ENTRIES = (FLICKR8K,)
