@@ -47,6 +47,7 @@ def test_a_lesson_needs_exactly_one_parameters_cell(tagged):
 @pytest.mark.parametrize(
     ("lesson", "knob"),
     [
+        ("nlp/01_word_embeddings", "W2V_EPOCHS ="),
         ("rl/01_gym_and_cem", "N_SESSIONS ="),
         ("rl/02_qlearning", "TAXI_EPISODES ="),
         ("rl/03_approx_qlearning", "SEED = 0"),
