@@ -48,6 +48,7 @@ def test_a_lesson_needs_exactly_one_parameters_cell(tagged):
     ("lesson", "knob"),
     [
         ("nlp/01_word_embeddings", "W2V_EPOCHS ="),
+        ("nlp/06_pos_tagging", "ABLATION_EPOCHS ="),
         ("nlp/08_transformer_finetuning", "REDUCED ="),
         ("rl/01_gym_and_cem", "N_SESSIONS ="),
         ("rl/02_qlearning", "TAXI_EPISODES ="),
