@@ -102,6 +102,7 @@ def run() -> list[dict]:
     )
     where = f"lesson nlp/01 in full mode ({v['_executed']}, whole run {v['_seconds']:.0f} s)"
     brown_what = "all 57,340" if v["N_BROWN"] is None else f"{v['N_BROWN']:,}"
+    glove_words = 100_000 if v["GLOVE_LIMIT"] is None else v["GLOVE_LIMIT"]
     return [
         {
             "benchmark": "embeddings",
@@ -111,7 +112,7 @@ def run() -> list[dict]:
             "passed": glove["overall"][0] >= 0.40,
             "seconds": round(glove_s, 1),
             "notes": (
-                f"the lesson's 3CosAdd over the {100_000 if v['GLOVE_LIMIT'] is None else v['GLOVE_LIMIT']:,} "
+                f"the lesson's 3CosAdd over the {glove_words:,} "
                 f"most frequent GloVe words (all the mirror holds of 400,000); {_parts(glove)}; "
                 f"seconds: loading + the analogy cell; phrase clusters of {v['N_PHRASES']:,} AG "
                 f"News titles vs topics: adjusted Rand index {v['ari']:.3f} ({v['N_CLUSTERS']} "
@@ -128,10 +129,12 @@ def run() -> list[dict]:
             "notes": (
                 f"gensim skip-gram, {v['W2V_DIM']} dims, window 5, 5 noise words, sample 1e-3, "
                 f"{v['W2V_EPOCHS']} epochs, min count {v['W2V_MIN_COUNT']}, {v['W2V_WORKERS']} "
-                f"workers (not bit-reproducible), seed 0; {brown_what} Brown sentences, {sum(v['freq']):,} tokens, "
+                f"workers (not bit-reproducible), seed 0; {brown_what} Brown sentences, "
+                f"{sum(v['freq']):,} tokens, "
                 f"{len(v['freq']):,} distinct ({v['n_pairs']:,} window-5 pairs), vocabulary "
                 f"{int(v['summary']['vocabulary'][1]):,}; {_parts(brown)}; "
-                f"GloVe {float(glove['overall'][0]):.4f} on its covered questions; seconds: training"
+                f"GloVe {float(glove['overall'][0]):.4f} on its covered questions; "
+                "seconds: training"
             ),
         },
     ]
