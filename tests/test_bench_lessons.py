@@ -49,6 +49,7 @@ def test_a_lesson_needs_exactly_one_parameters_cell(tagged):
     [
         ("nlp/01_word_embeddings", "W2V_EPOCHS ="),
         ("nlp/06_pos_tagging", "ABLATION_EPOCHS ="),
+        ("nlp/04_seq2seq_nmt", "REDUCED ="),
         ("nlp/08_transformer_finetuning", "REDUCED ="),
         ("rl/01_gym_and_cem", "N_SESSIONS ="),
         ("rl/02_qlearning", "TAXI_EPISODES ="),
