@@ -57,6 +57,7 @@ def test_a_lesson_needs_exactly_one_parameters_cell(tagged):
         ("rl/04_dqn_atari", "BREAKOUT_STEPS ="),
         ("rl/05_reinforce_a2c", "SEED = 0"),
         ("vision/01_transfer_learning", "FT_EPOCHS ="),
+        ("vision/03_knowledge_distillation", "STUDENT_EPOCHS ="),
         ("vision/04_semantic_segmentation", "N_EPOCHS ="),
         ("vision/05_vae", "CLF_EPOCHS ="),
         ("vision/06_image_captioning", "GPT_PRETRAINED ="),
