@@ -87,3 +87,27 @@ def test_the_kernel_gets_the_benchmark_environment_and_this_process_keeps_its_ow
     v = lessons.run_lesson("t", ["SEEN"], env={"BENCH_T": "x"}, timeout=60)
     assert v["SEEN"] == ["x", None]  # full mode by default
     assert "BENCH_T" not in os.environ and os.environ["COURSE_SMALL"] == "1"
+
+
+def test_cell_seconds_reads_the_executed_notebooks_timing(tmp_path, monkeypatch):
+    """The seconds a benchmark reports for a lesson step it does not time itself come from
+    nbclient's timing metadata of the executed notebook; a start that names no cell, or
+    two, is an error that says so."""
+    from tests.benchmarks import lessons
+
+    nb = _nb("load = 1", "train = 2", "train_more = 3")
+    times = [("00:00:01", "00:00:03.5"), ("00:00:04", "00:01:04"), ("00:01:05", "00:01:06")]
+    for cell, (begin, end) in zip(nb.cells, times):
+        cell.metadata["execution"] = {
+            "iopub.execute_input": f"2026-12-07T{begin}Z",
+            "shell.execute_reply": f"2026-12-07T{end}Z",
+        }
+    monkeypatch.setattr(lessons, "ROOT", tmp_path)
+    nbformat.write(nb, tmp_path / "run.ipynb")
+    assert lessons.cell_seconds("run.ipynb", "load") == 2.5
+    assert lessons.cell_seconds("run.ipynb", "load", "train_more") == 3.5
+    assert lessons.executed_cell("run.ipynb", "train =").source == "train = 2"
+    with pytest.raises(LessonError, match=r"one code cell starting with 'train', found 2"):
+        lessons.cell_seconds("run.ipynb", "train")
+    with pytest.raises(LessonError, match="found 0"):
+        lessons.executed_cell("run.ipynb", "evaluate")

@@ -32,9 +32,7 @@ has the lesson's training time. The old compact copy scored with gensim's
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from tests.benchmarks.lessons import ROOT, run_lesson
+from tests.benchmarks.lessons import cell_seconds, run_lesson
 
 NAMES = [
     "glove_table",
@@ -68,24 +66,6 @@ def _totals(table: dict) -> dict:
     }
 
 
-def _cell_seconds(executed: str, *starts: str) -> float:
-    """Seconds the executed notebook spent in the cells whose source begins with one of
-    ``starts`` (nbclient's timing metadata)."""
-    import nbformat
-
-    nb = nbformat.read(ROOT / executed, as_version=4)
-    total = 0.0
-    for start in starts:
-        (cell,) = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(start)]
-        t = cell.metadata["execution"]
-        begin, end = t["iopub.execute_input"], t["shell.execute_reply"]
-        total += (
-            datetime.fromisoformat(end.replace("Z", "+00:00"))
-            - datetime.fromisoformat(begin.replace("Z", "+00:00"))
-        ).total_seconds()
-    return total
-
-
 def _parts(t: dict) -> str:
     return (
         f"{t['overall'][1]:,}/{t['overall'][2]:,} questions covered; semantic "
@@ -97,9 +77,7 @@ def _parts(t: dict) -> str:
 def run() -> list[dict]:
     v = run_lesson("nlp/01_word_embeddings", NAMES)
     glove, brown = _totals(v["glove_table"]), _totals(v["brown_table"])
-    glove_s = _cell_seconds(
-        v["_executed"], "start = time.perf_counter()\nglove = ", "glove_table ="
-    )
+    glove_s = cell_seconds(v["_executed"], "start = time.perf_counter()\nglove = ", "glove_table =")
     where = f"lesson nlp/01 in full mode ({v['_executed']}, whole run {v['_seconds']:.0f} s)"
     brown_what = "all 57,340" if v["N_BROWN"] is None else f"{v['N_BROWN']:,}"
     glove_words = 100_000 if v["GLOVE_LIMIT"] is None else v["GLOVE_LIMIT"]

@@ -25,9 +25,7 @@ that row is gone (the whole run's time is in the notes).
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from tests.benchmarks.lessons import ROOT, run_lesson
+from tests.benchmarks.lessons import cell_seconds, executed_cell, run_lesson
 
 NAMES = [
     "brown_accuracy",
@@ -53,24 +51,6 @@ ABLATION_CELL = "no_chars = build(use_chars=False)"
 PARAMETERS_CELL = "import inspect"  # it prints "device cpu, N CPU thread(s)"
 
 
-def _cell(executed: str, start: str):
-    import nbformat
-
-    nb = nbformat.read(ROOT / executed, as_version=4)
-    (cell,) = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(start)]
-    return cell
-
-
-def _seconds(cell) -> float:
-    """The cell's run time, from nbclient's timing metadata."""
-    t = cell.metadata["execution"]
-    begin, end = (
-        datetime.fromisoformat(t[k].replace("Z", "+00:00"))
-        for k in ("iopub.execute_input", "shell.execute_reply")
-    )
-    return (end - begin).total_seconds()
-
-
 def _epochs(cell) -> list[dict]:
     """The per-epoch table the training cell displays (``history.to_frame().round(4)``)."""
     (result,) = [o for o in cell.outputs if o.output_type == "execute_result"]
@@ -81,11 +61,12 @@ def _epochs(cell) -> list[dict]:
 
 def run() -> list[dict]:
     v = run_lesson("nlp/06_pos_tagging", NAMES)
-    train = _cell(v["_executed"], TRAIN_CELL)
-    train_s, ablation_s = _seconds(train), _seconds(_cell(v["_executed"], ABLATION_CELL))
+    train = executed_cell(v["_executed"], TRAIN_CELL)
+    train_s = cell_seconds(v["_executed"], TRAIN_CELL)
+    ablation_s = cell_seconds(v["_executed"], ABLATION_CELL)
     epochs = _epochs(train)
     printed = "".join(
-        o.get("text", "") for o in _cell(v["_executed"], PARAMETERS_CELL).outputs
+        o.get("text", "") for o in executed_cell(v["_executed"], PARAMETERS_CELL).outputs
     ).strip()
     glove_words = "100,000" if v["GLOVE_LIMIT"] is None else f"{v['GLOVE_LIMIT']:,}"
     n_all = 57_340 if v["N_SENTENCES"] is None else v["N_SENTENCES"]

@@ -34,9 +34,7 @@ the command's default batch size, so that row measures that now.
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from tests.benchmarks.lessons import ROOT, run_lesson
+from tests.benchmarks.lessons import cell_seconds, run_lesson
 
 NAMES = [
     "fe_val_acc",
@@ -68,30 +66,12 @@ NAMES = [
 ]
 
 
-def _cell_seconds(executed: str, *starts: str) -> float:
-    """Seconds the executed notebook spent in the code cells whose source begins with one
-    of ``starts`` (nbclient's timing metadata)."""
-    import nbformat
-
-    nb = nbformat.read(ROOT / executed, as_version=4)
-    total = 0.0
-    for start in starts:
-        (cell,) = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(start)]
-        t = cell.metadata["execution"]
-        begin, end = (
-            datetime.fromisoformat(t[k].replace("Z", "+00:00"))
-            for k in ("iopub.execute_input", "shell.execute_reply")
-        )
-        total += (end - begin).total_seconds()
-    return total
-
-
 def run() -> list[dict]:
     v = run_lesson("vision/01_transfer_learning", NAMES)
     executed = v["_executed"]
-    extract_s = _cell_seconds(executed, "@torch.no_grad()\ndef extract")
-    heads_s = _cell_seconds(executed, "def feature_loader")
-    finetune_s = _cell_seconds(executed, "model.classifier[1].load_state_dict(best_head")
+    extract_s = cell_seconds(executed, "@torch.no_grad()\ndef extract")
+    heads_s = cell_seconds(executed, "def feature_loader")
+    finetune_s = cell_seconds(executed, "model.classifier[1].load_state_dict(best_head")
     stand_in = []
     if not v["REAL_DATA"]:
         stand_in.append("STAND-IN data")

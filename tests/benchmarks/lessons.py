@@ -138,3 +138,34 @@ def run_lesson(
     values["_seconds"] = seconds
     values["_executed"] = str(executed.relative_to(ROOT))
     return values
+
+
+def executed_cell(executed: str, start: str):
+    """The one code cell of the executed notebook ``executed`` (a path relative to the
+    repository, as ``run_lesson`` returns in ``_executed``) whose source begins with
+    ``start``."""
+    import nbformat
+
+    nb = nbformat.read(ROOT / executed, as_version=4)
+    found = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(start)]
+    if len(found) != 1:
+        raise LessonError(
+            f"{executed}: expected one code cell starting with {start!r}, found {len(found)}"
+        )
+    return found[0]
+
+
+def cell_seconds(executed: str, *starts: str) -> float:
+    """Seconds the executed notebook spent in the code cells whose source begins with one
+    of ``starts`` (nbclient's timing metadata): for a lesson step it does not time itself."""
+    from datetime import datetime
+
+    total = 0.0
+    for start in starts:
+        t = executed_cell(executed, start).metadata["execution"]
+        begin, end = (
+            datetime.fromisoformat(t[k].replace("Z", "+00:00"))
+            for k in ("iopub.execute_input", "shell.execute_reply")
+        )
+        total += (end - begin).total_seconds()
+    return total
