@@ -31,7 +31,7 @@ TEST_ENV := COURSE_SMALL=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THRE
 	MPLBACKEND=Agg
 PYTEST_NB := --nbval-lax --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install run lint format test test-full test-offline test-data-paths test-regrade unit notebooks bench lab check clean
+.PHONY: install run lint format test test-full test-full-ci test-offline test-data-paths test-regrade unit notebooks bench lab check clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,13 @@ test: lint
 test-full: $(STAMP)
 	rm -rf build/full_mode
 	COURSE_TEST_FULL=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=Agg \
+		$(PY) -m pytest -n $(JOBS) -p no:cacheprovider --durations=0 tests/test_full_mode.py
+
+## The same for every lesson but nlp/08 and vision/01 (tests/test_full_mode.py, NOT_IN_CI):
+## what .ci/run runs after `make test`, with the data mirror.
+test-full-ci: $(STAMP)
+	rm -rf build/full_mode
+	COURSE_TEST_FULL=ci OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=Agg \
 		$(PY) -m pytest -n $(JOBS) -p no:cacheprovider --durations=0 tests/test_full_mode.py
 
 ## With no data mirror, an empty cache and no network (stand-ins): the data-layer

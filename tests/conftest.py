@@ -32,9 +32,13 @@ requires_mirror = pytest.mark.skipif(
 
 
 def pytest_ignore_collect(collection_path, config):
-    """tests/test_full_mode.py runs all the lessons in full mode (capped, tens of minutes):
-    only `make test-full` (COURSE_TEST_FULL=1) or naming the file collects it."""
-    if collection_path.name != "test_full_mode.py" or os.environ.get("COURSE_TEST_FULL") == "1":
+    """tests/test_full_mode.py runs the lessons in full mode (capped, minutes): only
+    `make test-full` (COURSE_TEST_FULL=1), `make test-full-ci` (COURSE_TEST_FULL=ci) or
+    naming the file collects it."""
+    if collection_path.name != "test_full_mode.py" or os.environ.get("COURSE_TEST_FULL") in (
+        "1",
+        "ci",
+    ):
         return None
     named = any(Path(arg.split("::")[0]).resolve() == collection_path for arg in config.args)
     return None if named else True
