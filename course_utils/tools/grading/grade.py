@@ -471,6 +471,12 @@ def _has_code(source: str) -> bool:
 MAX_MESSAGE = 500  # characters of a failure message that reach the feedback
 
 
+def _out_of_memory(ename: str, evalue: str) -> bool:
+    """Whether a cell's error is the sandbox's memory limit: Python's MemoryError, or an
+    allocator's 'Cannot allocate memory' (torch reports ENOMEM as a RuntimeError)."""
+    return ename == "MemoryError" or "cannot allocate memory" in (evalue or "").lower()
+
+
 def _describe(run: CellRun) -> str:
     if run.status == "error":
         text = f"{run.ename}: {run.evalue}".strip(": ")
@@ -686,6 +692,12 @@ def execute_plan(
                         result.events.append(
                             f"{label} (instructor code) raised {run.ename[:100]}: "
                             f"{run.evalue[:200]}"
+                        )
+                    if run.status == "error" and _out_of_memory(run.ename, run.evalue):
+                        result.events.append(
+                            f"{label}: out of memory in the sandbox (data memory is limited to "
+                            f"{limits.memory_mb} MB per process; `course grade --memory-mb N` "
+                            "raises it for a homework that needs more)"
                         )
             if run.status in ("timeout", "died"):
                 what = (
