@@ -31,6 +31,7 @@ import time
 import nbformat
 import pytest
 
+from course_utils.tools.notebooks import plain_text
 from tests.benchmarks.lessons import ROOT, LessonError, run_lesson
 
 STEP_CAP = 3  # optimizer steps per epoch, one epoch, in every fit() call
@@ -129,14 +130,10 @@ def _record(lesson: str, outcome: str, seconds: float, detail: str = "") -> None
     (OUT / f"{lesson.replace('/', '_')}.json").write_text(json.dumps(row) + "\n")
 
 
-def _plain(message: str) -> str:
-    return re.sub(r"\x1b\[[0-9;]*m", "", message)  # nbclient's tracebacks are coloured
-
-
 def _error_line(message: str) -> str:
     """The exception line of a failed cell, e.g. 'AssertionError: ...'."""
-    lines = re.findall(r"^\w*(?:Error|Exception|Interrupt)\b.*$", _plain(message), re.M)
-    return lines[-1] if lines else _plain(message).strip().splitlines()[-1]
+    lines = re.findall(r"^\w*(?:Error|Exception|Interrupt)\b.*$", plain_text(message), re.M)
+    return lines[-1] if lines else plain_text(message).strip().splitlines()[-1]
 
 
 def test_tables_cover_every_lesson():
@@ -165,7 +162,7 @@ def test_lesson_in_full_mode_with_capped_training(lesson):
     except LessonError as err:
         seconds = time.perf_counter() - start
         expected = ONLINE_ONLY.get(lesson)
-        if expected and re.search(expected, _plain(str(err))):
+        if expected and re.search(expected, plain_text(str(err))):
             _record(lesson, "expected online-only stop", seconds, _error_line(str(err)))
             return
         _record(lesson, "failed", seconds, _error_line(str(err)))

@@ -1,9 +1,8 @@
 """Hebrew-to-English transliteration before and after self-critical sequence training
 (the solved lesson source ``notebooks/nlp/09_rl_for_seq2seq.source.ipynb``).
 
-The benchmark *is* the notebook's full mode: its code cells are executed in one
-namespace with ``COURSE_SMALL`` unset (figures go to a non-interactive backend), and the
-rows are read from the variables it leaves: the mean edit distance (to the nearest
+The benchmark runs the lesson itself in full mode (``run_lesson``, nothing injected) and
+reads its rows from the variables it leaves: the mean edit distance (to the nearest
 reading) of greedy decoding on the 700 held-out words after cross-entropy training and
 after SCST, beam search after SCST, exact-match rates and the training times.
 
@@ -12,39 +11,32 @@ Needs ``he_translit`` (the ``COURSE_DATA`` mirror, the cache or the network).
 
 from __future__ import annotations
 
-import os
-import time
-from pathlib import Path
+from tests.benchmarks.lessons import run_lesson
 
-NOTEBOOK = (
-    Path(__file__).resolve().parents[2] / "notebooks" / "nlp" / "09_rl_for_seq2seq.source.ipynb"
-)
-
-
-def execute_notebook(path: Path) -> dict:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
-    ns: dict = {"__name__": "__bench__", "display": lambda *a, **k: None}
-    plt.show = lambda *a, **k: None
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            exec(compile(cell.source, f"{path.name}", "exec"), ns)
-            plt.close("all")
-    return ns
+NAMES = [
+    "ed_before",
+    "ed_after",
+    "ed_beam",
+    "summary",
+    "test_words",
+    "train_words",
+    "EMB",
+    "HIDDEN",
+    "SUP_EPOCHS",
+    "SCST_STEPS",
+    "SCST_BATCH",
+    "N_SAMPLES",
+    "SCST_LR",
+    "sup_seconds",
+    "scst_seconds",
+]
 
 
 def run() -> list[dict]:
-    os.environ.pop("COURSE_SMALL", None)
-    start = time.perf_counter()
-    ns = execute_notebook(NOTEBOOK)
-    seconds = time.perf_counter() - start
+    ns = run_lesson("nlp/09_rl_for_seq2seq", NAMES)
+    seconds = ns["_seconds"]
     before, after, beam = ns["ed_before"], ns["ed_after"], ns["ed_beam"]
-    summary = ns["summary"]
+    exact = ns["summary"]["exact match"]  # the lesson's table, one value per decoder
     n_test, n_train = len(ns["test_words"]), len(ns["train_words"])
     setup = (
         f"{n_train} training words, {n_test} held-out words; GRU {ns['EMB']}/{ns['HIDDEN']} with attention; "
@@ -59,7 +51,7 @@ def run() -> list[dict]:
             "target": "reference",
             "passed": None,
             "seconds": round(ns["sup_seconds"], 1),
-            "notes": f"{setup}; exact match {summary['exact match'].iloc[0]:.3f}",
+            "notes": f"{setup}; exact match {exact[0]:.3f}",
         },
         {
             "benchmark": "translit",
@@ -68,7 +60,7 @@ def run() -> list[dict]:
             "target": "< after cross-entropy",
             "passed": after < before,
             "seconds": round(ns["scst_seconds"], 1),
-            "notes": f"exact match {summary['exact match'].iloc[1]:.3f}; whole notebook {seconds:.0f} s",
+            "notes": f"exact match {exact[1]:.3f}; whole notebook {seconds:.0f} s",
         },
         {
             "benchmark": "translit",
@@ -77,7 +69,7 @@ def run() -> list[dict]:
             "target": "",
             "passed": None,
             "seconds": None,
-            "notes": f"course_utils.text.decoding.beam_search; exact match {summary['exact match'].iloc[2]:.3f}",
+            "notes": f"course_utils.text.decoding.beam_search; exact match {exact[2]:.3f}",
         },
     ]
 
