@@ -345,3 +345,36 @@ def test_a_reference_that_fails_its_checks_gets_no_key(tmp_path, monkeypatch):
     with pytest.raises(FormatError, match="does not pass its own tests"):
         release(src)
     assert not (tmp_path / "toy_trusted.key.json").exists()
+
+
+@needs_sandbox
+@pytest.mark.parametrize("threads", [1, 2])
+def test_threads_limit_sets_the_sandboxed_kernels_cpu_threads(tmp_path, threads):
+    """`course grade --threads N`: the kernel's OpenMP/BLAS variables and torch's default
+    thread count (what full mode computes with) follow N; one by default."""
+    from course_utils.tools.grading.grade import kernel_env
+    from course_utils.tools.grading.kernel import Kernel
+
+    work = tmp_path / "work"
+    env = kernel_env(work, work / ".course_checks", sandbox.STRONG, None, small=False)
+    env["OMP_NUM_THREADS"] = "7"  # the grader's own setting must not leak in
+    kernel = Kernel(work, sandbox.STRONG, Limits(threads=threads), env=env)
+    kernel.start()
+    try:
+        run = kernel.execute(
+            "import os, torch\n"
+            "print(os.environ['OMP_NUM_THREADS'], os.environ['OPENBLAS_NUM_THREADS'], "
+            "torch.get_num_threads())",
+            timeout=60,
+        )
+    finally:
+        kernel.kill()
+    assert run.status == "ok", run.evalue
+    text = "".join(o.get("text", "") for o in run.outputs).split()
+    assert text == [str(threads)] * 3
+
+
+@pytest.mark.parametrize("threads", [0, -1, True, 1.5])
+def test_threads_limit_rejects_what_is_not_a_whole_number(threads):
+    with pytest.raises(ValueError, match="expected a whole number of 1 or more"):
+        sandbox.thread_env(threads)

@@ -254,7 +254,11 @@ def cmd_grade(args) -> int:
         notebook_timeout=args.notebook_timeout,
         memory_mb=args.memory_mb,
         max_tasks=args.max_tasks,
+        threads=args.threads,
     )
+    if args.threads < 1:
+        print(f"error: --threads: expected 1 or more, found {args.threads}", file=sys.stderr)
+        return 2
     out = Path(args.out or f"grades/{homework_name(Path(args.source))}")
     try:
         results = grade(
@@ -516,6 +520,13 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--notebook-timeout", type=float, default=900.0)
     gr.add_argument("--memory-mb", type=int, default=4096)
     gr.add_argument("--max-tasks", type=int, default=256)
+    gr.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads of each submission's kernel (default 1; with --jobs N use at most "
+        "cores/N). Small mode sets one thread itself; full mode computes with this many",
+    )
     gr.add_argument(
         "--allow-weak-sandbox",
         action="store_true",

@@ -69,6 +69,7 @@ class Limits:
     file_size_mb: int = 256  # largest file the submission may write
     max_output_bytes: int = 2_000_000  # outputs kept per cell; the rest is dropped
     max_restarts: int = 4
+    threads: int = 1  # OpenMP/BLAS threads of the kernel (torch's default follows them)
 
 
 @dataclass
@@ -323,9 +324,7 @@ def launch(spec: SandboxSpec, argv: list[str]) -> None:
             "TMPDIR": spec.workdir,
             "PYTHONHASHSEED": "0",
             "CUDA_VISIBLE_DEVICES": "",
-            "OMP_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
+            **thread_env(lim.threads),
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONNOUSERSITE": "1",
             "JUPYTER_PLATFORM_DIRS": "1",
@@ -336,6 +335,16 @@ def launch(spec: SandboxSpec, argv: list[str]) -> None:
     for var in ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONSAFEPATH"):
         env.pop(var, None)
     os.execvpe(argv[0], argv, env)
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """The variables that give the kernel ``threads`` OpenMP/BLAS threads; torch reads
+    ``OMP_NUM_THREADS`` for its default, so a notebook that does not set its own threads
+    (full mode) computes with this many."""
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise ValueError(f"threads: expected a whole number of 1 or more, found {threads!r}")
+    n = str(threads)
+    return {"OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n}
 
 
 def main(argv: list[str] | None = None) -> None:
