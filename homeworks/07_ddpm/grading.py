@@ -224,7 +224,9 @@ LADDERS = {
     "sample_quality": DigitsLadder(
         sample_frechet,
         small=(35.0,),
-        full=(40.0,),
+        # measured in the grader (2026-12-07): the reference's samples 44.1; the per-pixel
+        # Gaussian model's 264 (40, an estimate, failed the reference)
+        full=(80.0,),
         standin=(8.0,),
         metric="Fréchet distance of samples to held-out digits (classifier features)",
         lower_is_better=True,
