@@ -122,8 +122,8 @@ SLOW_FIRST = [
 # are the lessons' own knobs, and each lesson checks its full data sizes only when it loads
 # all the rows. `make test-full` runs them on all their data.
 CI_SIZES: dict[str, dict] = {
-    "nlp/08_transformer_finetuning": {"N_TRAIN": 1_000, "N_TEST": 500},
-    "vision/01_transfer_learning": {"N_TRAIN_IMAGES": 2_000, "N_TEST_IMAGES": 400},
+    "nlp/08_transformer_finetuning": {"N_TRAIN": 500, "N_TEST": 250},
+    "vision/01_transfer_learning": {"N_TRAIN_IMAGES": 1_000, "N_TEST_IMAGES": 200},
 }
 IN_CI = os.environ.get("COURSE_TEST_FULL") == "ci"
 LESSONS = SLOW_FIRST + sorted(set(CAPS) - set(SLOW_FIRST))
