@@ -249,15 +249,16 @@ def cmd_grade(args) -> int:
     from course_utils.tools.grading import FormatError, Limits, grade
     from course_utils.tools.grading.notebook_format import homework_name
 
-    limits = Limits(
-        cell_timeout=args.cell_timeout,
-        notebook_timeout=args.notebook_timeout,
-        memory_mb=args.memory_mb,
-        max_tasks=args.max_tasks,
-        threads=args.threads,
-    )
-    if args.threads < 1:
-        print(f"error: --threads: expected 1 or more, found {args.threads}", file=sys.stderr)
+    try:
+        limits = Limits(
+            cell_timeout=args.cell_timeout,
+            notebook_timeout=args.notebook_timeout,
+            memory_mb=args.memory_mb,
+            max_tasks=args.max_tasks,
+            threads=args.threads,
+        )
+    except ValueError as exc:
+        print(f"error: --{exc}", file=sys.stderr)
         return 2
     out = Path(args.out or f"grades/{homework_name(Path(args.source))}")
     try:

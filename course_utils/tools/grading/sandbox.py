@@ -71,6 +71,9 @@ class Limits:
     max_restarts: int = 4
     threads: int = 1  # OpenMP/BLAS threads of the kernel (torch's default follows them)
 
+    def __post_init__(self) -> None:
+        thread_env(self.threads)  # a bad value fails here, not in the kernel's launch
+
 
 @dataclass
 class SandboxSpec:
