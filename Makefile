@@ -76,8 +76,8 @@ test-full: $(STAMP)
 	COURSE_TEST_FULL=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=Agg \
 		$(PY) -m pytest -n $(JOBS) -p no:cacheprovider --durations=0 tests/test_full_mode.py
 
-## The same, with nlp/08 and vision/01 on a share of their rows (tests/test_full_mode.py,
-## CI_SIZES): what .ci/run runs after `make test`, with the data mirror.
+## The same, with nlp/04, nlp/08, vision/01 and vision/03 on a share of their rows
+## (tests/test_full_mode.py, CI_SIZES): what .ci/run runs after `make test`, with the data mirror.
 test-full-ci: $(STAMP)
 	rm -rf build/full_mode
 	COURSE_TEST_FULL=ci OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=Agg \
