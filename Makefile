@@ -15,11 +15,6 @@ NB_DIRS := $(wildcard notebooks)
 # layer, pretrained weights, the homeworks and the notebooks. The offline pass
 # runs these only; the rest of the unit tests do not read data.
 OFFLINE_TESTS := $(wildcard tests/test_data*.py tests/test_pretrained.py tests/test_homeworks.py)
-# What ruff lints and formats: the package, tests and benchmarks, lesson and homework
-# sources, grading.py and the diagram script (not the student notebooks `course release`
-# generates from the sources: their stubs leave names unused on purpose).
-LINT_PATHS := course_utils tests conftest.py notebooks/diagrams \
-	$(wildcard notebooks/*/*.source.ipynb homeworks/*/*.source.ipynb homeworks/*/*.py)
 # numba (UMAP in nlp/01) compiles once per run of the test targets, not once per kernel
 export NUMBA_CACHE_DIR ?= $(CURDIR)/build/numba-cache
 # Tests run in small mode with one BLAS/OpenMP thread per process: CI runs two workers
@@ -53,14 +48,14 @@ run: $(STAMP)
 
 ## ruff (lint and format check, notebooks included) and the notebook conventions.
 lint: $(STAMP)
-	$(VENV)/bin/ruff check $(LINT_PATHS)
-	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	COURSE_SMALL=1 $(VENV)/bin/course nb check
 
 ## Apply ruff's fixes and formatting (then `course release` the homeworks you touched).
 format: $(STAMP)
-	$(VENV)/bin/ruff check --fix --exit-zero $(LINT_PATHS)
-	$(VENV)/bin/ruff format $(LINT_PATHS)
+	$(VENV)/bin/ruff check --fix --exit-zero .
+	$(VENV)/bin/ruff format .
 
 ## Lint, unit tests, homework invariants, then every notebook under nbval (small mode).
 test: lint
